@@ -1,0 +1,56 @@
+# Convention: make run | make test | make bench | make serve
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PYTEST_WORKERS ?= 2
+export TEST_DATABASE_URL ?= postgresql+psycopg://127.0.0.1:5432/test
+
+.PHONY: run test test-fast serve bench lint format translations check clean
+
+$(BIN)/activate: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(BIN)/activate
+
+$(VENV)/.test-extras: $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(BIN)/activate
+	$(BIN)/pybabel compile -q -d convention/translations
+
+run: $(BIN)/activate translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+serve: $(BIN)/activate translations
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(VENV)/.test-extras translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+test-fast: $(VENV)/.test-extras translations
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" --backends sqlite
+
+bench: $(VENV)/.test-extras translations
+	$(BIN)/python -m bench.run
+
+lint: $(VENV)/.test-extras
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-extras
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(BIN)/activate
+	$(FLASK) db check
+
+clean:
+	rm -rf $(VENV) .pytest_cache

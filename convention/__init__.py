@@ -1,0 +1,71 @@
+"""Convention: a city's decarbonization convention, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from convention import config as settings
+from convention.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by `config` (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.INSTANCE_DIR),
+    )
+    app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    settings.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    from convention import web
+
+    web.init_app(app)
+    _register_features(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    from convention import (
+        accounts,
+        billing,
+        checkin,
+        demo,
+        events,
+        kpi,
+        mail,
+        matching,
+        posters,
+        registration,
+        sponsors,
+    )
+
+    features = (
+        accounts,
+        mail,
+        events,
+        registration,
+        billing,
+        sponsors,
+        checkin,
+        kpi,
+        posters,
+        matching,
+        demo,
+    )
+    for feature in features:
+        feature.init_app(app)

@@ -1,0 +1,55 @@
+"""Who may open what: one decorator for every protected view."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from convention.accounts.models import Role, User
+from convention.extensions import db, login_manager
+from convention.htmx import is_htmx
+from convention.htmx import redirect as hx_redirect
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdigit() or not stamp.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.security_stamp != int(stamp):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if request.path.startswith("/api/"):
+        abort(401)
+    login_url = url_for("accounts.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        return hx_redirect(login_url)
+    return redirect(login_url)
+
+
+def roles_required(*roles: Role):
+    """Logged in and holding one of `roles` (organisers pass every check); else 401/403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+login_required = roles_required()
+organiser_required = roles_required(Role.ORGANISER)

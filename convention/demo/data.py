@@ -1,0 +1,31 @@
+"""The demo convention. Each feature adds its part in `convention/<feature>/demo.py`,
+a `load(edition)` function; they run in dependency order."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from convention.accounts.models import Role
+from convention.accounts.services import create_staff_user
+from convention.events import demo as events_demo
+
+DEMO_ACCOUNTS = {
+    "organiser": ("organiser@convention.example", "organiser-demo-pass", Role.ORGANISER),
+    "door staff": ("door@convention.example", "door-demo-pass", Role.DOOR_STAFF),
+    "reviewer": ("reviewer@convention.example", "reviewer-demo-pass", Role.REVIEWER),
+}
+
+# Dependency order: people register, pay, sponsor, get scanned; KPIs read all of that.
+FEATURES = ("registration", "billing", "sponsors", "posters", "matching", "checkin", "kpi")
+
+
+def load() -> dict[str, tuple[str, str]]:
+    for role_name, (email, password, role) in DEMO_ACCOUNTS.items():
+        create_staff_user(email, password, f"Demo {role_name}", role)
+    edition = events_demo.load()
+    for feature in FEATURES:
+        name = f"convention.{feature}.demo"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).load(edition)
+    return {name: (email, password) for name, (email, password, _) in DEMO_ACCOUNTS.items()}

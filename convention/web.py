@@ -1,0 +1,167 @@
+"""What every page shares: language, error pages, template helpers and the home page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from convention.extensions import babel, db
+from convention.htmx import add_vary, is_htmx
+from convention.i18n import localized
+from convention.timeutil import EVENT_ZONE, local
+
+bp = Blueprint("web", __name__)
+
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved language, then the visitor's choice, then Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths may be a redirect target (no open redirects)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+@bp.get("/")
+def home():
+    from convention.events.services import current_edition
+
+    return render_template("home.html", edition=current_edition())
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("privacy.html")
+
+
+@bp.post("/language")
+def switch_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.language = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("web.home")), code=303)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("The upload is too large"),
+    429: _l("Too many requests: please wait a moment and try again"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def _error_response(code: int, message: str | None = None):
+    title = ERROR_TITLES.get(code, ERROR_TITLES[500])
+    if request.path.startswith("/api/"):
+        return jsonify(status="error", error=str(title), message=message), code
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, code=code, title=title, message=message), code
+
+
+def _handle_http_error(error: HTTPException):
+    return _error_response(error.code or 500)
+
+
+def _handle_csrf_error(error: CSRFError):
+    return _error_response(
+        400, str(_l("The form expired or was sent from elsewhere. Reload the page and try again."))
+    )
+
+
+def _handle_unexpected(error: Exception):
+    current_app.logger.exception("unhandled error on %s", request.path)
+    db.session.rollback()
+    return _error_response(500)
+
+
+def format_local(moment: datetime | None, pattern: str = "medium") -> str:
+    """A datetime in the event's zone, formatted for the current language."""
+    if moment is None:
+        return ""
+    return format_datetime(local(moment), pattern, rebase=False)
+
+
+def add_nav(app: Flask, area: str, endpoint: str, label, *roles) -> None:
+    """Features add their links here: area "main" (everyone), "staff" (back-office bar) or
+    "home" (buttons on the start page). With roles, only users holding one see the link."""
+    app.extensions.setdefault("convention_nav", []).append((area, endpoint, label, roles))
+
+
+def _nav(area: str) -> list[tuple[str, str]]:
+    items = []
+    for item_area, endpoint, label, roles in current_app.extensions.get("convention_nav", []):
+        if item_area != area:
+            continue
+        if roles and not (current_user.is_authenticated and current_user.has_role(*roles)):
+            continue
+        items.append((endpoint, label))
+    return items
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: str(EVENT_ZONE))
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    if not app.testing and not app.debug:
+        app.register_error_handler(Exception, _handle_unexpected)
+    app.after_request(add_vary)
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["localized"] = localized
+    app.jinja_env.filters["format_date"] = format_date
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    @app.context_processor
+    def shared_context():
+        return {
+            "current_language": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "language_names": LANGUAGE_NAMES,
+            "main_nav": lambda: _nav("main"),
+            "staff_nav": lambda: _nav("staff"),
+            "home_actions": lambda: _nav("home"),
+        }

@@ -1,0 +1,13 @@
+// Small, page-wide behaviour. Page-specific scripts live beside their feature.
+document.addEventListener("htmx:responseError", (event) => {
+  // Show server-side error fragments (4xx/5xx) instead of silently doing nothing.
+  const xhr = event.detail.xhr;
+  if (xhr.status >= 400 && xhr.responseText && event.detail.target) {
+    const box = document.getElementById("htmx-error") || document.createElement("div");
+    box.id = "htmx-error";
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    box.innerHTML = xhr.responseText;
+    document.querySelector("main")?.prepend(box);
+  }
+});

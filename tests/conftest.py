@@ -1,0 +1,203 @@
+"""Fixtures shared by the whole suite.
+
+Every test that uses `app` runs once per database backend (SQLite and PostgreSQL; choose with
+--backends). PostgreSQL gets a database per xdist worker. Locally a missing PostgreSQL skips
+with a loud reason; in CI (CI=true) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from convention import create_app
+from convention.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backends",
+        default=os.environ.get("TEST_BACKENDS", "sqlite,postgresql"),
+        help="comma-separated database backends to run database tests on",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("--backends").split(",")
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            backends = ["postgresql"]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def missing_service(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI needs this service: {reason}", pytrace=False)
+    pytest.skip(f"SERVICE MISSING, TEST SKIPPED: {reason}")
+
+
+def _postgres_url(worker: str) -> str:
+    base = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    name = f"convention_test_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        missing_service(f"PostgreSQL at {base.render_as_string(hide_password=True)}: {error}")
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory, worker_id) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    return _postgres_url(worker_id)
+
+
+def test_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_URL": None,
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "convention.test",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url) -> Iterator[str]:
+    app = create_app(test_config(database_url))
+    with app.app_context():
+        db.create_all()
+    yield database_url
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module (or parametrize) to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, app_config) -> Iterator[Flask]:
+    app = create_app(test_config(_schema, **app_config))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client: FlaskClient, user) -> FlaskClient:
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def organiser(app):
+    from tests.factories import make_user
+
+    return make_user(roles=("organiser",), email="organiser@example.org")
+
+
+@pytest.fixture
+def door_staff(app):
+    from tests.factories import make_user
+
+    return make_user(roles=("door_staff",), email="door@example.org")
+
+
+@pytest.fixture
+def reviewer(app):
+    from tests.factories import make_user
+
+    return make_user(roles=("reviewer",), email="reviewer@example.org")
+
+
+@pytest.fixture
+def attendee(app):
+    from tests.factories import make_user
+
+    return make_user(email="attendee@example.org", name="Aiko Tanaka")
+
+
+@pytest.fixture
+def organiser_client(app, organiser) -> FlaskClient:
+    return login(app.test_client(), organiser)
+
+
+@pytest.fixture
+def door_client(app, door_staff) -> FlaskClient:
+    return login(app.test_client(), door_staff)
+
+
+@pytest.fixture
+def reviewer_client(app, reviewer) -> FlaskClient:
+    return login(app.test_client(), reviewer)
+
+
+@pytest.fixture
+def attendee_client(app, attendee) -> FlaskClient:
+    return login(app.test_client(), attendee)
+
+
+@pytest.fixture
+def outbox(app):
+    """The emails queued so far, oldest first."""
+    from convention.mail.models import OutboxMessage
+
+    def read():
+        return db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+    return read
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,103 @@
+"""Small data builders for tests: defaults that make sense, overridable per call."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from convention.accounts.models import ParticipantCategory, Role, User
+from convention.accounts.services import create_staff_user, hash_password
+from convention.events.models import Edition, Room, Session, SessionKind, SessionLanguage
+from convention.extensions import db
+from convention.timeutil import EVENT_ZONE, utcnow
+
+PASSWORD = "correct horse battery"
+_counter = iter(range(1, 10**9))
+
+
+def make_user(
+    email: str | None = None,
+    *,
+    roles: tuple[str, ...] = (),
+    name: str = "Test Person",
+    verified: bool = True,
+    category: ParticipantCategory = ParticipantCategory.GENERAL,
+    language: str = "en",
+    **fields,
+) -> User:
+    email = email or f"person{next(_counter)}@example.org"
+    if roles:
+        user = create_staff_user(email, PASSWORD, name, *(Role(r) for r in roles))
+        user.language = language
+        db.session.commit()
+        return user
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(PASSWORD),
+        category=category,
+        language=language,
+        email_verified_at=utcnow() if verified else None,
+        **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_edition(start: date | None = None, days: int = 2, **fields) -> Edition:
+    start = start or date(2025, 11, 20)
+    number = next(_counter)
+    edition = Edition(
+        slug=fields.pop("slug", f"edition-{number}"),
+        name_ja=fields.pop("name_ja", f"脱炭素コンベンション{number}"),
+        name_en=fields.pop("name_en", f"Decarbonization Convention {number}"),
+        start_date=start,
+        end_date=start + timedelta(days=days - 1),
+        **fields,
+    )
+    db.session.add(edition)
+    db.session.commit()
+    return edition
+
+
+def make_room(edition: Edition, name: str = "Room A", capacity: int | None = 100) -> Room:
+    room = Room(edition=edition, name_ja=name, name_en=name, capacity=capacity)
+    db.session.add(room)
+    db.session.commit()
+    return room
+
+
+def jst(day: date, hhmm: str) -> datetime:
+    hour, minute = map(int, hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=EVENT_ZONE)
+
+
+def make_session(
+    edition: Edition,
+    start: str = "10:00",
+    minutes: int = 60,
+    *,
+    day: int = 0,
+    room: Room | None = None,
+    kind: SessionKind = SessionKind.SEMINAR,
+    capacity: int | None = 50,
+    **fields,
+) -> Session:
+    number = next(_counter)
+    starts_at = jst(edition.start_date + timedelta(days=day), start)
+    session = Session(
+        edition=edition,
+        room=room,
+        slug=fields.pop("slug", f"session-{number}"),
+        kind=kind,
+        title_ja=fields.pop("title_ja", f"セミナー{number}"),
+        title_en=fields.pop("title_en", f"Seminar {number}"),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        capacity=capacity,
+        language=fields.pop("language", SessionLanguage.JA),
+        **fields,
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session

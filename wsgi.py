@@ -1,0 +1,3 @@
+from convention import create_app
+
+app = create_app()
