@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from convention import config as settings
-from convention.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from convention.extensions import csrf, db, htmx, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import smtplib
 from datetime import timedelta
@@ -147,10 +148,8 @@ def deliver_due(limit: int = 100) -> int:
             connection = None
         db.session.commit()
     if connection is not None:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
     return delivered
 
 
