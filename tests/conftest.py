@@ -48,7 +48,8 @@ def missing_service(reason: str):
 
 def _postgres_url(worker: str) -> str:
     base = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
-    name = f"convention_test_{worker}"
+    # Unique per process: several test runs may share one server.
+    name = f"convention_test_{worker}_{os.getpid()}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -61,11 +62,24 @@ def _postgres_url(worker: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = sa.create_engine(
+        make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(backend, tmp_path_factory, worker_id) -> str:
+def database_url(backend, tmp_path_factory, worker_id) -> Iterator[str]:
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    return _postgres_url(worker_id)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    url = _postgres_url(worker_id)
+    yield url
+    _drop_postgres_database(url)
 
 
 def test_config(database_url: str, **overrides) -> dict:
