@@ -32,8 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from convention import web
+    from convention import ops, web
 
+    ops.init_app(app)
     web.init_app(app)
     _register_features(app)
     return app

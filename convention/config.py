@@ -30,8 +30,9 @@ def _database_url(url: str | None) -> str:
 def from_environment() -> dict:
     """The settings of one process, read once when the app is created."""
     redis_url = os.environ.get("REDIS_URL") or None
+    production = os.environ.get("CONVENTION_ENV", "development") == "production"
     return {
-        "ENV_NAME": os.environ.get("CONVENTION_ENV", "development"),
+        "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -48,10 +49,14 @@ def from_environment() -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        "JSON_LOGS": _bool("JSON_LOGS", False),
+        "ACCESS_LOG": _bool("ACCESS_LOG", False),
     }
 
 
