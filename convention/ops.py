@@ -34,6 +34,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# The scanner page needs the camera; nothing needs the microphone or location.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -76,7 +80,7 @@ def _finish_request(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if current_app.config.get("ACCESS_LOG"):
