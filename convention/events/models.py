@@ -3,7 +3,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from convention.accounts.models import enum_column
@@ -35,7 +44,17 @@ class Edition(db.Model):
     """One convention, held on consecutive days within one fiscal year."""
 
     __tablename__ = "edition"
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_in_order"),)
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="dates_in_order"),
+        # At most one current edition: the public pages show it.
+        Index(
+            "uq_edition_one_current",
+            "is_current",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)

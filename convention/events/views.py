@@ -1,0 +1,94 @@
+"""The public programme: the list with its filters, session pages and calendar files."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import get_locale
+
+from convention.events import services
+from convention.events.services import ProgrammeFilter
+from convention.htmx import render
+from convention.i18n import localized
+
+bp = Blueprint("events", __name__)
+
+ICS_MIMETYPE = "text/calendar; charset=utf-8"
+
+
+def _calendar_language() -> str:
+    """`?lang=ja|en` chooses the calendar's language; otherwise the reader's."""
+    requested = request.args.get("lang")
+    if requested in current_app.config["LANGUAGES"]:
+        return requested
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _uid_domain() -> str:
+    """Fixed by configuration, not by the request's host: UIDs must never change."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    return urlsplit(base).hostname or "convention.example"
+
+
+def _session_link(session) -> str:
+    return url_for("events.session_detail", slug=session.slug, _external=True)
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = ICS_MIMETYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/programme")
+def programme():
+    edition = services.current_edition()
+    filters = ProgrammeFilter.parse(request.args, edition)
+    sessions = services.programme(edition, filters) if edition else []
+    return render(
+        "events/programme.html",
+        "events/_session_list.html",
+        targets=("session-list",),
+        edition=edition,
+        filters=filters,
+        days=services.edition_days(edition) if edition else [],
+        grouped=services.by_day(sessions),
+        count=len(sessions),
+        # An htmx swap of the list also refreshes the filter form (out of band) so that its
+        # selects match the list after a day tab was clicked.
+        oob_filters=True,
+    )
+
+
+@bp.get("/programme.ics")
+def programme_ics():
+    edition = services.current_edition() or abort(404)
+    filters = ProgrammeFilter.parse(request.args, edition)
+    language = _calendar_language()
+    body = services.calendar_for(
+        services.programme(edition, filters),
+        language,
+        name=getattr(edition, f"name_{language}") or localized(edition, "name"),
+        link=_session_link,
+        uid_domain=_uid_domain(),
+    )
+    return _ics_response(body, f"{edition.slug}.ics")
+
+
+@bp.get("/programme/<slug>")
+def session_detail(slug: str):
+    edition = services.current_edition() or abort(404)
+    session = services.find_session(edition, slug) or abort(404)
+    return render("events/session.html", edition=edition, session=session)
+
+
+@bp.get("/programme/<slug>.ics")
+def session_ics(slug: str):
+    edition = services.current_edition() or abort(404)
+    session = services.find_session(edition, slug) or abort(404)
+    body = services.calendar_for(
+        [session], _calendar_language(), link=_session_link, uid_domain=_uid_domain()
+    )
+    return _ics_response(body, f"{session.slug}.ics")
