@@ -47,6 +47,8 @@ def from_environment() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # A parameter set of argon2.profiles; only the test suite should pick CHEAPEST.
+        "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
@@ -65,10 +67,15 @@ class ConfigurationError(RuntimeError):
 
 
 def check(settings: dict) -> None:
-    if settings["ENV_NAME"] == "production" and settings["SECRET_KEY"] in {
-        DEVELOPMENT_SECRET_KEY,
-        "",
-    }:
+    from argon2 import profiles
+
+    production = settings["ENV_NAME"] == "production"
+    if production and settings["SECRET_KEY"] in {DEVELOPMENT_SECRET_KEY, ""}:
         raise ConfigurationError(
             "SECRET_KEY must be set to a long random value when CONVENTION_ENV=production."
         )
+    profile = settings.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+    if not isinstance(getattr(profiles, profile, None), profiles.Parameters):
+        raise ConfigurationError(f"PASSWORD_HASH_PROFILE {profile!r} is not an argon2 profile.")
+    if production and profile == "CHEAPEST":
+        raise ConfigurationError("PASSWORD_HASH_PROFILE=CHEAPEST is for tests only.")

@@ -38,9 +38,14 @@ def new_password_field(label):
     )
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field():
     return EmailField(
         _l("Email"),
+        filters=[_strip],  # addresses are often pasted with a stray space
         validators=[
             InputRequired(),
             Email(message=_l("Enter a valid email address.")),

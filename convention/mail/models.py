@@ -30,6 +30,8 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     template: Mapped[str] = mapped_column(String(100))
+    # The language the message was rendered in: the recipient's, not the sender's.
+    language: Mapped[str] = mapped_column(String(5), default="ja")
     # Optional attachments (e.g. a badge PNG or an .ics): JSON list of
     # {"filename", "mimetype", "data_b64"}.
     attachments: Mapped[str | None] = mapped_column(Text)
@@ -40,6 +42,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When a sender marked it SENDING; a claim older than STALE_CLAIM is treated as abandoned.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property

@@ -6,12 +6,13 @@ import base64
 import contextlib
 import json
 import smtplib
+import sys
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, g, has_app_context, render_template
+from flask import current_app, g, has_app_context, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
@@ -20,6 +21,7 @@ from convention.mail.models import OutboxMessage, OutboxStatus
 from convention.timeutil import utcnow
 
 BACKOFF_SECONDS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
+STALE_CLAIM = timedelta(minutes=15)
 
 
 def queue(
@@ -40,6 +42,7 @@ def queue(
         subject=subject.removeprefix("Subject:").strip(),
         body_text=body.strip() + "\n",
         template=template,
+        language=language,
         attachments=json.dumps(attachments) if attachments else None,
     )
     db.session.add(message)
@@ -54,6 +57,51 @@ def attachment(filename: str, mimetype: str, data: bytes) -> dict:
         "mimetype": mimetype,
         "data_b64": base64.b64encode(data).decode(),
     }
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full URL for an email. Inside a request it points at the host the person used;
+    outside one (CLI, worker) it is built on PUBLIC_BASE_URL, since there is no host to copy."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _release_stale_claims() -> int:
+    """Give back messages whose sender died (or hung) while they were SENDING.
+
+    Trade-off: we cannot know whether the SMTP server accepted such a message before its
+    sender stopped. Putting it back in the queue means it is never lost, at the price of a
+    possible duplicate (at-least-once delivery); its Message-ID stays the same, so mail
+    servers and clients can drop the copy. 15 minutes is far longer than a batch takes
+    (a broken connection ends the batch after one 20-second timeout), so a live sender is
+    not overtaken. The abandoned claim counts as an attempt, so a message that kills its
+    sender every time still ends up FAILED instead of looping.
+    """
+    now = utcnow()
+    stale = (
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_at < now - STALE_CLAIM,
+    )
+    note = "The sender stopped before it finished; queued again."
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    # Guarded UPDATEs, not read-then-write: a parallel sender may claim the row in between.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(*stale, OutboxMessage.attempts >= max_attempts)
+        .values(status=OutboxStatus.FAILED, last_error=note)
+    )
+    released = db.session.execute(
+        update(OutboxMessage)
+        .where(*stale, OutboxMessage.attempts < max_attempts)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now, last_error=note)
+    ).rowcount
+    db.session.commit()
+    return released
 
 
 def _claim_due(limit: int) -> list[OutboxMessage]:
@@ -78,7 +126,11 @@ def _claim_due(limit: int) -> list[OutboxMessage]:
         result = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=OutboxMessage.attempts + 1,
+                claimed_at=now,
+            )
         )
         if result.rowcount == 1:
             claimed.append(message)
@@ -122,35 +174,67 @@ def _smtp(url: str) -> smtplib.SMTP:
 
 
 def deliver_due(limit: int = 100) -> int:
-    """Send what is due; returns how many were delivered (or logged, without SMTP)."""
+    """Send what is due; returns how many were delivered (or logged, without SMTP).
+
+    Safe to run in several processes at once: each message is claimed by one sender.
+    """
+    _release_stale_claims()
     messages = _claim_due(limit)
     if not messages:
         return 0
     url = current_app.config.get("MAIL_URL")
-    delivered = 0
-    connection = None
-    for message in messages:
-        try:
-            if url:
-                connection = connection or _smtp(url)
-                connection.send_message(_as_email(message))
-                message.status = OutboxStatus.SENT
-            else:
-                current_app.logger.info(
-                    "mail to %s: %s\n%s", message.recipient, message.subject, message.body_text
-                )
-                message.status = OutboxStatus.LOGGED
-            message.sent_at = utcnow()
-            message.last_error = None
-            delivered += 1
-        except (OSError, smtplib.SMTPException) as error:
-            _schedule_retry(message, error)
-            connection = None
+    if not url:
+        for message in messages:
+            _log_to_console(message)
+            _mark_done(message, OutboxStatus.LOGGED)
         db.session.commit()
-    if connection is not None:
+        return len(messages)
+    try:
+        connection = _smtp(url)
+    except (OSError, smtplib.SMTPException) as error:
+        # The server is unreachable: every message of the batch waits for its next attempt.
+        for message in messages:
+            _schedule_retry(message, error)
+        db.session.commit()
+        return 0
+    delivered = 0
+    try:
+        for index, message in enumerate(messages):
+            try:
+                connection.send_message(_as_email(message))
+            except (OSError, smtplib.SMTPServerDisconnected) as error:
+                # The connection broke: this message and the rest of the batch retry later.
+                for rest in messages[index:]:
+                    _schedule_retry(rest, error)
+                db.session.commit()
+                break
+            except Exception as error:  # refused by the server, or a broken attachment
+                current_app.logger.warning("mail %s not sent: %s", message.id, error)
+                _schedule_retry(message, error)
+            else:
+                _mark_done(message, OutboxStatus.SENT)
+                delivered += 1
+            db.session.commit()
+    finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.quit()
     return delivered
+
+
+def _mark_done(message: OutboxMessage, status: OutboxStatus) -> None:
+    message.status = status
+    message.sent_at = utcnow()
+    message.last_error = None
+
+
+def _log_to_console(message: OutboxMessage) -> None:
+    """Development without MAIL_URL: the message is printed (and readable in the outbox)."""
+    print(
+        f"----- mail {message.id} to {message.recipient}: {message.subject}\n"
+        f"{message.body_text}----- end of mail {message.id}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _schedule_retry(message: OutboxMessage, error: Exception) -> None:
