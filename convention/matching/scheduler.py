@@ -1,0 +1,532 @@
+"""The meeting scheduler: the B2B Meeting Scheduling Problem on the instance file contract.
+
+Pure (no database, no Flask): `solve(instance, time_limit)` takes the contract's instance dict
+and returns the contract's output dict; `validate(instance, output)` recomputes every hard rule
+and the breaks independently, for tests and the benchmark.
+
+Model (OR-Tools CP-SAT), after Bofill et al., JAIR 74 (2022):
+- x[m,s]: meeting m is held in slot s, only for slots in m's allowed set where every participant
+  is available (a fixed meeting has the single domain {fixed} and must be held);
+- busy[p,s] = sum of x[m,s] over p's meetings (a boolean, so ≤ 1 meeting per slot);
+- at most `tables` meetings per slot;
+- start[p,s] <-> busy[p,s] and not busy[p,s-1]: p begins a run of meetings in s. A participant
+  with meetings has (runs - 1) breaks, the maximal idle runs between two of their meetings.
+Implied constraints: a participant with n meetings needs at least as many runs as it takes to
+fit n slots into their longest stretches of available consecutive slots.
+
+Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
+scheduled meetings weighted by priority; then fix that value and minimise the total breaks.
+A greedy schedule (also the answer when no solver time is allowed) is the solver's first hint.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+
+
+class InstanceError(ValueError):
+    """The instance file does not follow the contract; the message names the problem."""
+
+
+@dataclass
+class _Meeting:
+    id: str
+    participants: list[str]
+    priority: int
+    allowed: set[int] | None
+    fixed: int | None
+    domain: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Instance:
+    slots: int
+    tables: int
+    unavailable: dict[str, set[int]]
+    meetings: list[_Meeting]
+    max_breaks: int | None
+
+
+# --- reading and checking the instance ---------------------------------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _slot_list(value, slots: int, where: str) -> set[int]:
+    if not isinstance(value, list):
+        raise InstanceError(f"{where} must be a list of slot numbers")
+    for slot in value:
+        if not _is_int(slot) or not 0 <= slot < slots:
+            raise InstanceError(f"{where}: {slot!r} is not a slot number between 0 and {slots - 1}")
+    return set(value)
+
+
+def parse(instance) -> _Instance:
+    """Check an instance against the contract; raise InstanceError naming the first problem."""
+    if not isinstance(instance, dict):
+        raise InstanceError("the instance must be a JSON object")
+    for key in ("slots", "tables", "participants", "meetings"):
+        if key not in instance:
+            raise InstanceError(f"missing key {key!r}")
+    slots, tables = instance["slots"], instance["tables"]
+    if not _is_int(slots) or slots < 1:
+        raise InstanceError(f"'slots' must be a positive integer, not {slots!r}")
+    if not _is_int(tables) or tables < 0:
+        raise InstanceError(f"'tables' must be a non-negative integer, not {tables!r}")
+    if not isinstance(instance["participants"], list):
+        raise InstanceError("'participants' must be a list")
+    unavailable: dict[str, set[int]] = {}
+    for index, participant in enumerate(instance["participants"]):
+        if not isinstance(participant, dict) or not isinstance(participant.get("id"), str):
+            raise InstanceError(f"participant #{index} must be an object with a string 'id'")
+        pid = participant["id"]
+        if pid in unavailable:
+            raise InstanceError(f"participant {pid!r} is listed twice")
+        unavailable[pid] = _slot_list(
+            participant.get("unavailable") or [], slots, f"participant {pid!r} 'unavailable'"
+        )
+    if not isinstance(instance["meetings"], list):
+        raise InstanceError("'meetings' must be a list")
+    meetings: list[_Meeting] = []
+    seen: set[str] = set()
+    for index, meeting in enumerate(instance["meetings"]):
+        if not isinstance(meeting, dict) or not isinstance(meeting.get("id"), str):
+            raise InstanceError(f"meeting #{index} must be an object with a string 'id'")
+        mid = meeting["id"]
+        if mid in seen:
+            raise InstanceError(f"meeting {mid!r} is listed twice")
+        seen.add(mid)
+        people = meeting.get("participants")
+        if not isinstance(people, list) or len(people) < 2:
+            raise InstanceError(f"meeting {mid!r} needs a list of at least two participants")
+        for person in people:
+            if person not in unavailable:
+                raise InstanceError(f"meeting {mid!r} names unknown participant {person!r}")
+        if len(set(people)) != len(people):
+            raise InstanceError(f"meeting {mid!r} lists a participant twice")
+        priority = meeting.get("priority", 1)
+        if priority is None:
+            priority = 1
+        if not _is_int(priority) or priority < 1:
+            raise InstanceError(f"meeting {mid!r}: 'priority' must be a positive integer")
+        allowed = meeting.get("allowed")
+        if allowed is not None:
+            allowed = _slot_list(allowed, slots, f"meeting {mid!r} 'allowed'")
+        fixed = meeting.get("fixed")
+        if fixed is not None and (not _is_int(fixed) or not 0 <= fixed < slots):
+            raise InstanceError(
+                f"meeting {mid!r}: 'fixed' {fixed!r} is not a slot between 0 and {slots - 1}"
+            )
+        meetings.append(_Meeting(mid, list(people), priority, allowed, fixed))
+    cap = instance.get("max_breaks_per_participant")
+    if cap is not None and (not _is_int(cap) or cap < 0):
+        raise InstanceError("'max_breaks_per_participant' must be a non-negative integer or null")
+    parsed = _Instance(slots, tables, unavailable, meetings, cap)
+    for meeting in meetings:
+        blocked = set().union(*(unavailable[p] for p in meeting.participants))
+        candidates = range(slots) if meeting.allowed is None else sorted(meeting.allowed)
+        meeting.domain = [s for s in candidates if s not in blocked]
+    return parsed
+
+
+# --- breaks ------------------------------------------------------------------------------------
+
+
+def count_breaks(busy_slots) -> int:
+    """Maximal runs of idle slots between two meetings of one participant."""
+    ordered = sorted(busy_slots)
+    return sum(1 for a, b in zip(ordered, ordered[1:], strict=False) if b > a + 1)
+
+
+def _breaks_by_participant(meetings, placed: dict[str, int]) -> dict[str, int]:
+    busy: dict[str, list[int]] = {}
+    for meeting in meetings:
+        if meeting.id in placed:
+            for person in meeting.participants:
+                busy.setdefault(person, []).append(placed[meeting.id])
+    return {person: count_breaks(slots) for person, slots in busy.items()}
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _output(inst: _Instance, placed: dict[str, int], status: str, started: float) -> dict:
+    """Tables are assigned after slots: the meetings of a slot take tables 0, 1, ... in order."""
+    next_table: dict[int, int] = {}
+    assignments = []
+    for meeting in inst.meetings:
+        if meeting.id in placed:
+            slot = placed[meeting.id]
+            table = next_table.get(slot, 0)
+            next_table[slot] = table + 1
+            assignments.append({"meeting": meeting.id, "slot": slot, "table": table})
+    assignments.sort(key=lambda a: (a["slot"], a["table"]))
+    return {
+        "assignments": assignments,
+        "unscheduled": [m.id for m in inst.meetings if m.id not in placed],
+        "breaks": sum(_breaks_by_participant(inst.meetings, placed).values()),
+        "status": status,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _fixed_conflict(inst: _Instance) -> str | None:
+    """Fixed meetings must be held, so contradictions among them make the instance infeasible."""
+    per_slot: dict[int, int] = {}
+    person_slot: dict[tuple[str, int], str] = {}
+    placed: dict[str, int] = {}
+    for meeting in inst.meetings:
+        if meeting.fixed is None:
+            continue
+        if meeting.fixed not in meeting.domain:
+            return f"fixed meeting {meeting.id} is not allowed in slot {meeting.fixed}"
+        per_slot[meeting.fixed] = per_slot.get(meeting.fixed, 0) + 1
+        if per_slot[meeting.fixed] > inst.tables:
+            return f"more fixed meetings than tables in slot {meeting.fixed}"
+        for person in meeting.participants:
+            other = person_slot.setdefault((person, meeting.fixed), meeting.id)
+            if other != meeting.id:
+                return f"{person} has fixed meetings {other} and {meeting.id} in one slot"
+        placed[meeting.id] = meeting.fixed
+    if inst.max_breaks is not None:
+        for person, breaks in _breaks_by_participant(inst.meetings, placed).items():
+            if breaks > inst.max_breaks:
+                return f"the fixed meetings alone give {person} {breaks} breaks"
+    return None
+
+
+# --- greedy ------------------------------------------------------------------------------------
+
+
+def greedy(inst: _Instance) -> dict[str, int]:
+    """Fixed meetings first, then by priority and fewest possible slots; each in the slot that
+    adds the fewest breaks. Assumes no fixed conflict. Fast, far from optimal on breaks."""
+    placed: dict[str, int] = {}
+    busy: dict[str, set[int]] = {p: set() for p in inst.unavailable}
+    load = [0] * inst.slots
+    order = sorted(
+        inst.meetings,
+        key=lambda m: (m.fixed is None, -m.priority, len(m.domain), len(m.participants) * -1),
+    )
+    for meeting in order:
+        options = [meeting.fixed] if meeting.fixed is not None else meeting.domain
+        best = None
+        for slot in options:
+            if load[slot] >= inst.tables and meeting.fixed is None:
+                continue
+            if any(slot in busy[p] for p in meeting.participants):
+                continue
+            added = 0
+            too_many = False
+            for person in meeting.participants:
+                after = count_breaks(busy[person] | {slot})
+                added += after - count_breaks(busy[person])
+                if inst.max_breaks is not None and after > inst.max_breaks:
+                    too_many = True
+            if too_many and meeting.fixed is None:
+                continue
+            # Fewest new breaks, then the emptier slot, then earlier.
+            key = (added, load[slot], slot)
+            if best is None or key < best[0]:
+                best = (key, slot)
+        if best is not None:
+            slot = best[1]
+            placed[meeting.id] = slot
+            load[slot] += 1
+            for person in meeting.participants:
+                busy[person].add(slot)
+    return placed
+
+
+# --- CP-SAT ------------------------------------------------------------------------------------
+
+
+def _run_lengths(free: list[int]) -> list[int]:
+    lengths: list[int] = []
+    previous = None
+    for slot in sorted(free):
+        if previous is not None and slot == previous + 1:
+            lengths[-1] += 1
+        else:
+            lengths.append(1)
+        previous = slot
+    return lengths
+
+
+def _min_runs(count: int, free: list[int]) -> int:
+    """Fewest runs of consecutive free slots that hold `count` meetings (implied constraint)."""
+    if count <= 0:
+        return 0
+    covered = 0
+    lengths = sorted(_run_lengths(free), reverse=True)
+    for runs, length in enumerate(lengths, start=1):
+        covered += length
+        if covered >= count:
+            return runs
+    return max(1, len(lengths))
+
+
+def _workers() -> int:
+    configured = int(os.environ.get("MATCHING_SOLVER_WORKERS", 0))
+    return max(1, min(8, configured or (os.cpu_count() or 2)))
+
+
+def solve(instance, time_limit: float = 30.0, workers: int | None = None) -> dict:
+    """Schedule an instance within `time_limit` seconds; return the contract's output dict."""
+    started = time.perf_counter()
+    inst = parse(instance)
+    if _fixed_conflict(inst):
+        return {
+            "assignments": [],
+            "unscheduled": [m.id for m in inst.meetings],
+            "breaks": 0,
+            "status": "infeasible",
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    start_placed = greedy(inst)
+    everything = all(m.id in start_placed for m in inst.meetings)
+    if everything and sum(_breaks_by_participant(inst.meetings, start_placed).values()) == 0:
+        return _output(inst, start_placed, "optimal", started)  # nothing left to improve
+    if time_limit is None or time_limit <= 0:
+        return _output(inst, start_placed, "timeout", started)
+    return _solve_cp(inst, start_placed, float(time_limit), workers or _workers(), started)
+
+
+def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int, started):
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], object] = {}
+    held = []
+    by_person_slot: dict[tuple[str, int], list] = {}
+    by_slot: dict[int, list] = {}
+    for i, meeting in enumerate(inst.meetings):
+        domain = [meeting.fixed] if meeting.fixed is not None else meeting.domain
+        literals = []
+        for slot in domain:
+            var = model.NewBoolVar(f"x{i}_{slot}")
+            x[i, slot] = var
+            literals.append(var)
+            by_slot.setdefault(slot, []).append(var)
+            for person in meeting.participants:
+                by_person_slot.setdefault((person, slot), []).append(var)
+        h = model.NewBoolVar(f"held{i}")
+        model.Add(sum(literals) == h)
+        if meeting.fixed is not None:
+            model.Add(h == 1)
+        held.append(h)
+        if meeting.id in hint:
+            model.AddHint(x[i, hint[meeting.id]], 1)
+    for vars_ in by_slot.values():
+        if len(vars_) > inst.tables:
+            model.Add(sum(vars_) <= inst.tables)
+
+    # busy / start booleans per participant and slot
+    breaks_terms = []
+    person_breaks = {}
+    per_person_meetings: dict[str, list[int]] = {}
+    for i, meeting in enumerate(inst.meetings):
+        for person in meeting.participants:
+            per_person_meetings.setdefault(person, []).append(i)
+    hint_busy = _busy_from(inst, hint)
+    for person, indexes in per_person_meetings.items():
+        busy = []
+        for slot in range(inst.slots):
+            vars_ = by_person_slot.get((person, slot), [])
+            if not vars_:
+                busy.append(None)
+                continue
+            b = model.NewBoolVar(f"b_{person}_{slot}")
+            model.Add(sum(vars_) == b)
+            model.AddHint(b, int(slot in hint_busy.get(person, ())))
+            busy.append(b)
+        starts = []
+        for slot, b in enumerate(busy):
+            if b is None:
+                continue
+            previous = busy[slot - 1] if slot > 0 else None
+            if previous is None:
+                starts.append(b)  # a run of meetings always starts here when busy
+                continue
+            st = model.NewBoolVar(f"s_{person}_{slot}")
+            model.AddImplication(st, b)
+            model.AddImplication(st, previous.Not())
+            model.AddBoolOr([st, b.Not(), previous])
+            starts.append(st)
+        any_meeting = model.NewBoolVar(f"any_{person}")
+        model.AddBoolOr([h for i in indexes for h in [held[i]]]).OnlyEnforceIf(any_meeting)
+        model.AddBoolAnd([held[i].Not() for i in indexes]).OnlyEnforceIf(any_meeting.Not())
+        runs = sum(starts)
+        person_breaks[person] = (runs, any_meeting, indexes)
+        breaks_terms.append(runs - any_meeting)
+        if inst.max_breaks is not None:
+            model.Add(runs - any_meeting <= inst.max_breaks)
+
+    weights = [m.priority for m in inst.meetings]
+    score = sum(w * h for w, h in zip(weights, held, strict=True))
+    upper = sum(weights)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    deadline = started + limit
+
+    # Phase 1: the most (priority-weighted) meetings.
+    hint_score = sum(m.priority for m in inst.meetings if m.id in hint)
+    if hint_score == upper:
+        best_score, phase1_optimal = upper, True
+    else:
+        model.Maximize(score)
+        solver.parameters.max_time_in_seconds = max(0.05, limit / 2)
+        result = solver.Solve(model)
+        if result == cp_model.INFEASIBLE:
+            return _output(inst, {}, "infeasible", started)
+        if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _output(inst, hint, "timeout", started)
+        best_score = int(round(solver.ObjectiveValue()))
+        phase1_optimal = result == cp_model.OPTIMAL
+        if best_score < hint_score:  # never worse than the greedy start
+            best_score = hint_score
+        else:
+            hint = _placed_from(inst, solver, x)
+            model.ClearHints()
+            for i, meeting in enumerate(inst.meetings):
+                if meeting.id in hint:
+                    model.AddHint(x[i, hint[meeting.id]], 1)
+
+    # Phase 2: keep that score, fewest breaks.
+    model.Add(score >= best_score)
+    if best_score == upper:
+        # Every meeting is held: each participant's meeting count is known, hence implied runs.
+        for h in held:
+            model.Add(h == 1)
+        for runs, any_meeting, indexes in person_breaks.values():
+            free = sorted({s for i in indexes for s in _domain(inst.meetings[i])})
+            model.Add(runs >= _min_runs(len(indexes), free))
+            model.Add(any_meeting == 1)
+    model.Minimize(sum(breaks_terms))
+    remaining = deadline - time.perf_counter()
+    solver.parameters.max_time_in_seconds = max(0.05, remaining)
+    result = solver.Solve(model)
+    if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        placed = _placed_from(inst, solver, x)
+        status = "optimal" if result == cp_model.OPTIMAL and phase1_optimal else "feasible"
+        hint_breaks = sum(_breaks_by_participant(inst.meetings, hint).values())
+        if sum(_breaks_by_participant(inst.meetings, placed).values()) > hint_breaks:
+            placed = hint  # the solver's last word is never worse than what it started from
+        return _output(inst, placed, status, started)
+    # Phase 2 found nothing in its time: the phase-1 (or greedy) schedule still stands.
+    return _output(inst, hint, "feasible" if hint else "timeout", started)
+
+
+def _domain(meeting: _Meeting) -> list[int]:
+    return [meeting.fixed] if meeting.fixed is not None else meeting.domain
+
+
+def _busy_from(inst: _Instance, placed: dict[str, int]) -> dict[str, set[int]]:
+    busy: dict[str, set[int]] = {}
+    for meeting in inst.meetings:
+        if meeting.id in placed:
+            for person in meeting.participants:
+                busy.setdefault(person, set()).add(placed[meeting.id])
+    return busy
+
+
+def _placed_from(inst: _Instance, solver, x) -> dict[str, int]:
+    placed = {}
+    for (i, slot), var in x.items():
+        if solver.BooleanValue(var):
+            placed[inst.meetings[i].id] = slot
+    return placed
+
+
+# --- the independent checker -------------------------------------------------------------------
+
+
+def validate(instance, output) -> dict:
+    """Recompute every hard rule of the contract and the breaks from `output` alone.
+
+    Returns {"ok", "errors", "scheduled", "score", "breaks"}; `errors` lists every broken rule.
+    Written without the solver's data structures so that it checks them rather than echoes them.
+    """
+    errors: list[str] = []
+    slots, tables = instance["slots"], instance["tables"]
+    unavailable = {p["id"]: set(p.get("unavailable") or []) for p in instance["participants"]}
+    meetings = {m["id"]: m for m in instance["meetings"]}
+    status = output.get("status")
+    if status not in STATUSES:
+        errors.append(f"unknown status {status!r}")
+    for key in ("assignments", "unscheduled", "breaks", "status", "seconds"):
+        if key not in output:
+            errors.append(f"output lacks {key!r}")
+    assigned: dict[str, tuple[int, int]] = {}
+    for row in output.get("assignments", []):
+        mid, slot, table = row.get("meeting"), row.get("slot"), row.get("table")
+        if mid not in meetings:
+            errors.append(f"unknown meeting {mid!r} assigned")
+            continue
+        if mid in assigned:
+            errors.append(f"meeting {mid} assigned twice")
+        if not isinstance(slot, int) or not 0 <= slot < slots:
+            errors.append(f"meeting {mid} in slot {slot!r} outside 0..{slots - 1}")
+        if not isinstance(table, int) or not 0 <= table < tables:
+            errors.append(f"meeting {mid} at table {table!r} outside 0..{tables - 1}")
+        assigned[mid] = (slot, table)
+    unscheduled = output.get("unscheduled", [])
+    if len(set(unscheduled)) != len(unscheduled):
+        errors.append("a meeting is listed twice as unscheduled")
+    if set(unscheduled) & set(assigned):
+        errors.append("a meeting is both assigned and unscheduled")
+    if status != "infeasible" and set(unscheduled) | set(assigned) != set(meetings):
+        errors.append("assigned + unscheduled is not the set of meetings")
+    seat: dict[tuple[str, int], str] = {}
+    table_used: dict[tuple[int, int], str] = {}
+    per_slot: dict[int, int] = {}
+    busy: dict[str, list[int]] = {}
+    for mid, (slot, table) in assigned.items():
+        meeting = meetings[mid]
+        allowed = meeting.get("allowed")
+        if allowed is not None and slot not in allowed:
+            errors.append(f"meeting {mid} in slot {slot}, not among its allowed slots")
+        if meeting.get("fixed") is not None and meeting["fixed"] != slot:
+            errors.append(f"fixed meeting {mid} moved from slot {meeting['fixed']} to {slot}")
+        other = table_used.setdefault((slot, table), mid)
+        if other != mid:
+            errors.append(f"meetings {other} and {mid} share table {table} in slot {slot}")
+        per_slot[slot] = per_slot.get(slot, 0) + 1
+        for person in meeting["participants"]:
+            if slot in unavailable.get(person, set()):
+                errors.append(f"{person} is unavailable in slot {slot} (meeting {mid})")
+            other = seat.setdefault((person, slot), mid)
+            if other != mid:
+                errors.append(f"{person} is in meetings {other} and {mid} in slot {slot}")
+            busy.setdefault(person, []).append(slot)
+    for slot, count in per_slot.items():
+        if count > tables:
+            errors.append(f"{count} meetings in slot {slot} but only {tables} tables")
+    if status != "infeasible":
+        for mid, meeting in meetings.items():
+            if meeting.get("fixed") is not None and mid not in assigned:
+                errors.append(f"fixed meeting {mid} is not scheduled")
+    breaks_by_person = {person: count_breaks(s) for person, s in busy.items()}
+    breaks = sum(breaks_by_person.values())
+    if output.get("breaks") != breaks:
+        errors.append(f"reported breaks {output.get('breaks')!r} but the schedule has {breaks}")
+    cap = instance.get("max_breaks_per_participant")
+    if cap is not None:
+        for person, count in breaks_by_person.items():
+            if count > cap:
+                errors.append(f"{person} has {count} breaks, more than the cap {cap}")
+    score = sum(meetings[mid].get("priority") or 1 for mid in assigned)
+    return {
+        "ok": not errors,
+        "errors": errors,
+        "scheduled": len(assigned),
+        "score": score,
+        "breaks": breaks,
+    }
