@@ -115,8 +115,35 @@ class Scan(db.Model):
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Checked in by name search instead of a QR code.
+    manual: Mapped[bool] = mapped_column(default=False)
+    # Part of the answer: a retried nonce gets the same first check-in time back.
+    first_checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     checkin_list: Mapped[CheckInList] = relationship()
     registration: Mapped[Registration | None] = relationship()
     device: Mapped[ScannerDevice | None] = relationship()
     staff_user: Mapped[User | None] = relationship(foreign_keys=[staff_user_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+
+class Presence(db.Model):
+    """One row per (list, registration) once checked in: the unique constraint makes a second
+    simultaneous first check-in impossible, and the row is locked (FOR UPDATE) while a scan
+    decides, so two doors cannot both answer `ok`."""
+
+    __tablename__ = "checkin_presence"
+    __table_args__ = (
+        UniqueConstraint("checkin_list_id", "registration_id"),
+        Index("ix_checkin_presence_list_inside", "checkin_list_id", "inside"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_list_id: Mapped[int] = mapped_column(ForeignKey("checkin_list.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    first_checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_scan_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    inside: Mapped[bool] = mapped_column(default=True)
+    entries: Mapped[int] = mapped_column(default=1)
