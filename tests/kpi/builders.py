@@ -1,0 +1,102 @@
+"""Raw rows for KPI tests: registrations, check-in lists and scans written straight to the tables,
+so the KPI queries are checked against data they did not produce themselves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from convention.accounts.models import ParticipantCategory
+from convention.checkin.models import CheckInList, ListKind, Scan, ScanDirection, ScanResult
+from convention.events.models import Edition
+from convention.extensions import db
+from convention.registration.models import (
+    Registration,
+    RegistrationStatus,
+    TicketType,
+    University,
+)
+from tests.factories import jst, make_user
+
+
+def ticket_type(edition: Edition, category=ParticipantCategory.GENERAL) -> TicketType:
+    ticket = TicketType(edition=edition, name_ja="一般", name_en="General", category=category)
+    db.session.add(ticket)
+    db.session.flush()
+    return ticket
+
+
+def university(name: str, in_city: bool) -> University:
+    row = University(name_ja=name, name_en=name, in_city=in_city)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def register(
+    edition: Edition,
+    user=None,
+    *,
+    category=ParticipantCategory.GENERAL,
+    status=RegistrationStatus.CONFIRMED,
+    country="JP",
+    university_id=None,
+    ticket=None,
+) -> Registration:
+    user = user or make_user(category=category)
+    ticket = ticket or ticket_type(edition, category)
+    registration = Registration(
+        edition_id=edition.id,
+        user_id=user.id,
+        ticket_type_id=ticket.id,
+        status=status,
+        category=category,
+        country=country,
+        university_id=university_id,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def checkin_list(edition: Edition, kind=ListKind.MAIN_DOOR, slug=None, session=None):
+    row = CheckInList(
+        edition_id=edition.id,
+        slug=slug or f"{kind.value}-{uuid.uuid4().hex[:6]}",
+        name_ja="入口",
+        name_en="Entrance",
+        kind=kind,
+        session_id=session.id if session else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def scan(
+    checkin: CheckInList,
+    registration: Registration | None,
+    at: datetime,
+    *,
+    result=ScanResult.OK,
+    direction=ScanDirection.IN,
+    undone=False,
+    reason=None,
+) -> Scan:
+    row = Scan(
+        edition_id=checkin.edition_id,
+        checkin_list_id=checkin.id,
+        registration_id=registration.id if registration else None,
+        nonce=uuid.uuid4().hex,
+        direction=direction,
+        result=result,
+        reason=reason,
+        scanned_at=at,
+        undone_at=at + timedelta(minutes=1) if undone else None,
+    )
+    db.session.add(row)
+    return row
+
+
+def at(day: date, hhmm: str) -> datetime:
+    return jst(day, hhmm)
