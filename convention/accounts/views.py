@@ -35,6 +35,7 @@ def _attach(form, error: services.AccountError) -> None:
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # each sign-up may mail a stranger's inbox
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -145,7 +146,9 @@ def change_password():
         except services.AccountError as error:
             _attach(form, error)
         else:
-            login_user(current_user)  # the session id carries the new security stamp
+            # The session id carries the new security stamp. Pass the user, not the proxy:
+            # Flask-Login stores what it gets in g, and a proxy to itself recurses forever.
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form)
