@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -35,6 +36,8 @@ LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
 def select_locale() -> str:
     """The user's saved language, then the visitor's choice, then Accept-Language."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and services run outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("lang")
