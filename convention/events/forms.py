@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 
 from convention.events.models import SessionKind, SessionLanguage, Visibility
@@ -86,7 +87,7 @@ class SessionForm(FlaskForm):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[(kind.value, label) for kind, label in KIND_LABELS.items()],
+        choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
         default=SessionKind.SEMINAR.value,
     )
     title_ja = StringField(
@@ -116,12 +117,16 @@ class SessionForm(FlaskForm):
     )
     language = SelectField(
         _l("Language"),
-        choices=[(language.value, label) for language, label in LANGUAGE_LABELS.items()],
+        choices=[
+            SelectChoice(language.value, label) for language, label in LANGUAGE_LABELS.items()
+        ],
         default=SessionLanguage.JA.value,
     )
     visibility = SelectField(
         _l("Visibility"),
-        choices=[(visibility.value, label) for visibility, label in VISIBILITY_LABELS.items()],
+        choices=[
+            SelectChoice(visibility.value, label) for visibility, label in VISIBILITY_LABELS.items()
+        ],
         default=Visibility.PUBLIC.value,
     )
     description_ja = TextAreaField(_l("Description (Japanese)"), filters=[_strip])
@@ -148,8 +153,8 @@ class SessionForm(FlaskForm):
     )
 
     def set_rooms(self, rooms, label) -> None:
-        self.room_id.choices = [("", _l("No room (off-site)"))] + [
-            (room.id, label(room)) for room in rooms
+        self.room_id.choices = [SelectChoice("", _l("No room (off-site)"))] + [
+            SelectChoice(str(room.id), label(room)) for room in rooms
         ]
 
 
