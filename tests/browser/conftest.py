@@ -3,7 +3,7 @@
 - `live_server`: the app (SQLite file in a temp dir, CSRF on, rate limits off, MAIL_URL unset so
   emails stay readable in the outbox table) served by werkzeug in a thread. Use
   `live_server.url("/path")`, `live_server.outbox()` and `with live_server.app_context(): ...`
-  to create data.
+  to create data. `demo_programme` loads the demo edition's programme into it once.
 - `page`: a fresh browser context (no cookies) and page per test, 1280x900.
 - `phone_page`: the same at 390x844 with touch, like a door volunteer's phone.
 - `launch_browser(*extra_args)`: a separate chromium with more command-line switches, for example
@@ -139,6 +139,19 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_programme(live_server):
+    """The demo edition's programme (two days, rooms, sessions), loaded once per test run."""
+    from convention.events import demo as events_demo
+    from convention.events.services import current_edition
+
+    with live_server.app_context():
+        edition = current_edition() or events_demo.load()
+        db.session.commit()
+        slug = edition.slug
+    return slug
 
 
 @pytest.fixture(scope="session")

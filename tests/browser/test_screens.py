@@ -1,0 +1,104 @@
+"""The main pages fit a door volunteer's phone and an organiser's desktop.
+
+Screenshots land in test-artifacts/screens/ (ignored by git) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+SCREENS = ARTIFACTS / "screens"
+ORGANISER_PASSWORD = "organiser screens password"
+
+
+def fits_the_width(page: Page) -> None:
+    """Nothing makes the page scroll sideways (tables scroll inside themselves)."""
+    # Compared with the configured width: a mobile browser widens its layout viewport instead.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    window = page.viewport_size["width"]
+    assert width <= window, f"{page.url} is {width}px wide in a {window}px window"
+
+
+def shoot(page: Page, name: str, size: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
+
+
+def log_in(page: Page, email: str, password: str) -> None:
+    page.goto("/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Log in").click()
+    expect(page.locator(".site-header")).to_contain_text("Log out")
+
+
+@pytest.fixture
+def organiser_email(live_server) -> str:
+    from convention.accounts.models import Role
+    from convention.accounts.services import create_staff_user
+
+    email = f"organiser-{uuid.uuid4().hex[:8]}@example.org"
+    with live_server.app_context():
+        create_staff_user(email, ORGANISER_PASSWORD, "Organiser Screens", Role.ORGANISER)
+    return email
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_main_pages_fit_phone_and_desktop(
+    browser, new_page, live_server, organiser_email, demo_programme, size
+):
+    if size == "phone":
+        page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    else:
+        page = new_page(browser, viewport=DESKTOP)
+
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "home", size)
+
+    page.goto("/programme")
+    expect(page.locator(".session-item").first).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "programme", size)
+
+    page.locator(".session-title a").first.click()
+    expect(page.locator(".session-detail h1")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "session", size)
+
+    page.goto("/account/sign-up")
+    page.get_by_label("Email").fill("not-an-address")
+    page.get_by_label("Password").fill("short")
+    page.locator("main").get_by_role("button", name="Sign up").click()
+    expect(page.locator(".field.has-error").first).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "sign-up-errors", size)
+
+    page.goto("/account/login")
+    expect(page.get_by_label("Password")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "login", size)
+
+    page.goto("/no-such-page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "404", size)
+
+    log_in(page, organiser_email, ORGANISER_PASSWORD)
+    page.goto("/admin/editions")
+    expect(page.locator("#editions")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "editions", size)
+
+    page.goto("/admin/outbox/")
+    expect(page.locator("#messages")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "outbox", size)
