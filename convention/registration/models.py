@@ -87,6 +87,12 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("edition_id", "user_id"),
         Index("ix_registration_edition_status", "edition_id", "status"),
+        # The organisers' list filters and sorts by these within one edition.
+        Index("ix_registration_edition_created", "edition_id", "created_at"),
+        Index("ix_registration_edition_category", "edition_id", "category"),
+        Index("ix_registration_edition_country", "edition_id", "country"),
+        Index("ix_registration_edition_university", "edition_id", "university_id"),
+        Index("ix_registration_ticket_type_status", "ticket_type_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,12 +144,28 @@ class Registration(db.Model):
     def badge_valid(self) -> bool:
         return self.status == RegistrationStatus.CONFIRMED
 
+    @property
+    def badge_refusal(self) -> str | None:
+        """Why the door refuses this badge, in the scan API's words (None: admit)."""
+        return BADGE_REFUSALS.get(self.status)
+
+
+# The check-in scan API's reasons for a badge that is known but not (or no longer) valid.
+BADGE_REFUSALS = {
+    RegistrationStatus.AWAITING_PAYMENT: "unpaid",
+    RegistrationStatus.PENDING_APPROVAL: "not_yet_valid",
+    RegistrationStatus.WAITLISTED: "not_yet_valid",
+    RegistrationStatus.CANCELLED: "revoked",
+    RegistrationStatus.REJECTED: "revoked",
+}
+
 
 class SignupStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     PENDING_APPROVAL = "pending_approval"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
 
 
 class SessionSignup(db.Model):
@@ -160,6 +182,8 @@ class SessionSignup(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     waitlist_rank: Mapped[int | None] = mapped_column()
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     registration: Mapped[Registration] = relationship(back_populates="signups")
     session: Mapped[Session] = relationship()

@@ -1,0 +1,810 @@
+"""Registering, my registration, seminar sign-up, and the organisers' registrant views."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from convention.accounts import services as accounts
+from convention.accounts.access import login_required, organiser_required
+from convention.accounts.forms import CATEGORY_LABELS
+from convention.accounts.models import ParticipantCategory
+from convention.events.models import Session
+from convention.events.services import current_edition
+from convention.extensions import db, limiter
+from convention.htmx import is_htmx, redirect, render
+from convention.i18n import localized
+from convention.registration import services
+from convention.registration.forms import (
+    AnswersForm,
+    InvitationForm,
+    MessageForm,
+    RegistrationForm,
+    TicketTypeForm,
+    VisitorRegistrationForm,
+)
+from convention.registration.models import (
+    Registration,
+    RegistrationStatus,
+    SessionSignup,
+    SignupStatus,
+    TicketType,
+    University,
+)
+from convention.registration.services import RegistrationError
+from convention.timeutil import local, parse_local
+
+bp = Blueprint("registration", __name__)
+admin = Blueprint("registration_admin", __name__, url_prefix="/admin")
+
+
+def _edition():
+    edition = current_edition()
+    if edition is None:
+        abort(404)
+    return edition
+
+
+def _attach(form, error: Exception) -> None:
+    """Show a service's refusal beside its field (or above the form)."""
+    name = {"university_id": "university"}.get(getattr(error, "field", None) or "")
+    field = getattr(form, name or getattr(error, "field", None) or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _university_choices() -> list[tuple[str, str]]:
+    universities = db.session.scalars(
+        select(University).order_by(University.in_city.desc(), University.name_en)
+    ).all()
+    choices = [("", _("— Choose your university —"))]
+    for university in universities:
+        label = localized(university, "name")
+        if university.in_city:
+            label = _("%(name)s (in the city)", name=label)
+        choices.append((str(university.id), label))
+    choices.append(("other", _("Other (type its name)")))
+    return choices
+
+
+def _ticket_label(ticket_type: TicketType) -> str:
+    price = _("¥%(price)s", price=f"{ticket_type.price:,}") if ticket_type.price else _("Free")
+    return f"{localized(ticket_type, 'name')} — {price}"
+
+
+def _registration_form(edition, code: str | None):
+    form_class = RegistrationForm if current_user.is_authenticated else VisitorRegistrationForm
+    form = form_class()
+    types = services.ticket_types_on_offer(edition, code)
+    form.ticket_type.choices = [(str(t.id), _ticket_label(t)) for t in types]
+    form.university.choices = _university_choices()
+    if not form.is_submitted() and current_user.is_authenticated:
+        form.organization.data = form.organization.data or current_user.organization
+        form.country.data = current_user.country or "JP"
+    return form, types
+
+
+def _chosen_ticket_type(form) -> TicketType | None:
+    value = (form.ticket_type.data or "").strip()
+    return db.session.get(TicketType, int(value)) if value.isdigit() else None
+
+
+def _register_page(form, edition, types, code, status=200):
+    availability = services.ticket_availability(types)
+    student_ids = [t.id for t in types if t.category == ParticipantCategory.STUDENT]
+    return (
+        render_template(
+            "registration/register.html",
+            form=form,
+            edition=edition,
+            types=types,
+            availability=availability,
+            code=code or "",
+            student_ids=student_ids,
+            sales_over=services.sales_over(types),
+        ),
+        status,
+    )
+
+
+def _rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def register():
+    edition = _edition()
+    existing = services.registration_for(current_user, edition)
+    if existing is not None and existing.status not in (RegistrationStatus.CANCELLED,):
+        flash(_("You are already registered for this convention."), "info")
+        return redirect(url_for("registration.my_registration"))
+    code = (request.form.get("access_code") or request.args.get("code") or "").strip()[:40]
+    form, types = _registration_form(edition, code)
+    if not form.validate_on_submit():
+        return _register_page(form, edition, types, code, 400 if form.is_submitted() else 200)
+    ticket_type = _chosen_ticket_type(form)
+    answers = form.answers()
+    try:
+        ticket_type = services.check_ticket_type(ticket_type, edition, code)
+        services.clean_answers(answers, ticket_type.category)
+        if current_user.is_authenticated:
+            registration = services.register(
+                current_user, ticket_type, answers, access_code=code, edition=edition
+            )
+            flash(_("Thank you: you are registered."), "success")
+            return redirect(url_for("registration.my_registration"))
+        user = accounts.sign_up(
+            accounts.SignUp(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                organization=answers["organization"] or "",
+                country=answers["country"],
+                category=ticket_type.category,
+                language=form.language.data,
+            )
+        )
+    except (RegistrationError, accounts.AccountError) as error:
+        _attach(form, error)
+        return _register_page(form, edition, types, code, 400)
+    registration = None
+    if user is not None:
+        try:
+            registration = services.register(
+                user, ticket_type, answers, access_code=code, edition=edition
+            )
+        except RegistrationError as error:
+            # The account exists now; the person logs in after verifying and tries again.
+            form.form_errors.append(str(error))
+            return _register_page(form, edition, types, code, 400)
+    # The same answer whether or not the address already had an account (no account probing).
+    return render_template(
+        "registration/check_email.html", email=form.email.data, registration=registration
+    )
+
+
+@bp.post("/register/validate")
+def validate_registration():
+    """Inline validation: the form with its errors; htmx keeps only the field that changed."""
+    edition = _edition()
+    code = (request.form.get("access_code") or "").strip()[:40]
+    form, types = _registration_form(edition, code)
+    form.validate()
+    ticket_type = _chosen_ticket_type(form)
+    if ticket_type is not None and ticket_type in types:
+        try:
+            services.clean_answers(form.answers(), ticket_type.category)
+        except RegistrationError as error:
+            _attach(form, error)
+    form.form_errors.clear()
+    return render_template(
+        "registration/_form.html",
+        form=form,
+        types=types,
+        code=code,
+        student_ids=[t.id for t in types if t.category == ParticipantCategory.STUDENT],
+    )
+
+
+@bp.get("/register/availability")
+def availability():
+    edition = _edition()
+    code = (request.args.get("code") or "").strip()[:40]
+    types = services.ticket_types_on_offer(edition, code)
+    over = services.sales_over(types)
+    body = render_template(
+        "registration/_availability.html",
+        types=types,
+        availability=services.ticket_availability(types),
+        code=code,
+        sales_over=over,
+    )
+    # 286 tells htmx to stop polling: once sales are over, the numbers no longer move.
+    return body, 286 if over and is_htmx() else 200
+
+
+# My registration ---------------------------------------------------------------------------
+
+
+def _my_registration(required: bool = True) -> Registration | None:
+    registration = services.registration_for(current_user, current_edition())
+    if registration is None and required:
+        abort(404)
+    return registration
+
+
+@bp.get("/my/registration")
+@login_required
+def my_registration():
+    edition = current_edition()
+    registration = _my_registration(required=False)
+    if registration is None:
+        return render_template(
+            "registration/my_registration.html", registration=None, edition=edition
+        )
+    signups = sorted(
+        (s for s in registration.signups if s.status != SignupStatus.CANCELLED),
+        key=lambda s: s.session.starts_at,
+    )
+    badge = (
+        Markup(services.badge_svg(registration))
+        if registration.status == RegistrationStatus.CONFIRMED
+        else None
+    )
+    return render_template(
+        "registration/my_registration.html",
+        registration=registration,
+        edition=edition,
+        signups=signups,
+        badge=badge,
+        feed_url=services.calendar_feed_url(registration),
+        status_labels=services.STATUS_LABELS,
+        signup_labels=services.SIGNUP_LABELS,
+        waitlist_position=_waitlist_position(registration),
+    )
+
+
+def _waitlist_position(registration: Registration) -> int | None:
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ids = [r.id for r in services.waitlist(registration.ticket_type)]
+    return ids.index(registration.id) + 1 if registration.id in ids else None
+
+
+@bp.route("/my/registration/edit", methods=["GET", "POST"])
+@login_required
+def edit_answers():
+    registration = _my_registration()
+    form = AnswersForm(obj=registration)
+    form.university.choices = _university_choices()
+    if not form.is_submitted():
+        form.university.data = (
+            str(registration.university_id)
+            if registration.university_id
+            else ("other" if registration.university_other else "")
+        )
+    if form.validate_on_submit():
+        try:
+            services.update_answers(registration, form.answers())
+        except RegistrationError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash(_("Your answers are saved."), "success")
+            return redirect(url_for("registration.my_registration"))
+    status = 400 if form.is_submitted() else 200
+    return (
+        render_template(
+            "registration/edit_answers.html",
+            form=form,
+            registration=registration,
+            is_student=registration.category == ParticipantCategory.STUDENT,
+        ),
+        status,
+    )
+
+
+@bp.route("/my/registration/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_registration():
+    registration = _my_registration()
+    if request.method == "POST":
+        try:
+            services.cancel(registration)
+        except RegistrationError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Your registration is cancelled. Your badge is no longer valid."), "success")
+        return redirect(url_for("registration.my_registration"))
+    return render_template("registration/cancel.html", registration=registration)
+
+
+@bp.get("/my/registration/data.json")
+@login_required
+def download_my_data():
+    response = make_response(services.export_my_data_json(current_user))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = 'attachment; filename="my-convention-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/my/account/deletion", methods=["GET", "POST"])
+@login_required
+def request_deletion():
+    if request.method == "POST":
+        services.request_account_deletion(current_user)
+        flash(
+            _("We have received your request. The organisers will delete your data and confirm."),
+            "success",
+        )
+        return redirect(url_for("registration.my_registration"))
+    return render_template("registration/request_deletion.html")
+
+
+@bp.get("/my/registration/badge.png")
+@login_required
+def badge_png():
+    registration = _my_registration()
+    if registration.status != RegistrationStatus.CONFIRMED:
+        abort(404)
+    response = make_response(services.badge_png(registration))
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/my/registration/calendar.ics")
+@login_required
+def my_calendar():
+    registration = _my_registration()
+    return _ics(services.calendar_ics(registration), "convention.ics")
+
+
+@bp.post("/my/registration/email-agenda")
+@login_required
+def email_agenda():
+    registration = _my_registration()
+    services.resend_calendar(registration)
+    flash(_("We have emailed you your agenda."), "success")
+    return redirect(url_for("registration.my_registration"))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """A private feed calendar apps subscribe to: the unguessable token is the key."""
+    registration = db.session.scalars(
+        select(Registration).where(Registration.calendar_token == token[:64])
+    ).one_or_none()
+    if registration is None or registration.status in (
+        RegistrationStatus.CANCELLED,
+        RegistrationStatus.REJECTED,
+    ):
+        abort(404)
+    return _ics(services.calendar_ics(registration), None)
+
+
+def _ics(data: bytes, filename: str | None) -> Response:
+    response = make_response(data)
+    response.mimetype = "text/calendar"
+    response.charset = "utf-8"
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# Seminar sign-up ---------------------------------------------------------------------------
+
+
+def _card_context(session: Session, registration: Registration | None, error: str | None = None):
+    signup = None
+    if registration is not None:
+        signup = db.session.scalars(
+            select(SessionSignup).where(
+                SessionSignup.registration_id == registration.id,
+                SessionSignup.session_id == session.id,
+            )
+        ).one_or_none()
+    return {
+        "session": session,
+        "registration": registration,
+        "signup": signup,
+        "counts": services.session_availability([session])[session.id],
+        "error": error,
+        "signup_labels": services.SIGNUP_LABELS,
+        "invitation_form": InvitationForm(formdata=None),
+    }
+
+
+@bp.get("/seminars")
+def seminars():
+    edition = _edition()
+    registration = services.registration_for(current_user, edition)
+    sessions = services.sessions_open_for_signup(edition)
+    counts = services.session_availability(sessions)
+    mine = {}
+    if registration is not None:
+        mine = {s.session_id: s for s in registration.signups}
+    return render_template(
+        "registration/seminars.html",
+        edition=edition,
+        registration=registration,
+        sessions=sessions,
+        counts=counts,
+        mine=mine,
+        signup_labels=services.SIGNUP_LABELS,
+        invitation_form=InvitationForm(formdata=None),
+        may_choose=registration is not None and registration.status in services.MAY_CHOOSE_SESSIONS,
+    )
+
+
+def _session_or_404(session_id: int, edition) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None or session.edition_id != edition.id:
+        abort(404)
+    return session
+
+
+def _card_response(session, registration, error=None, message=None):
+    if is_htmx():
+        response = make_response(
+            render_template(
+                "registration/_session_card.html", **_card_context(session, registration, error)
+            )
+        )
+        return response
+    if error:
+        flash(error, "error")
+    elif message:
+        flash(message, "success")
+    return redirect(url_for("registration.seminars") + f"#session-{session.id}")
+
+
+@bp.post("/seminars/<int:session_id>/sign-up")
+@login_required
+def sign_up_for_session(session_id: int):
+    edition = _edition()
+    session = _session_or_404(session_id, edition)
+    registration = services.registration_for(current_user, edition)
+    if registration is None:
+        return _card_response(session, None, error=_("Register for the convention first."))
+    form = InvitationForm()
+    code = (form.invitation_code.data or "").strip()[:40] or None
+    try:
+        signup = services.sign_up_for_session(registration, session, invitation_code=code)
+    except RegistrationError as error:
+        db.session.rollback()
+        return _card_response(session, registration, error=str(error))
+    return _card_response(session, registration, message=str(services.SIGNUP_LABELS[signup.status]))
+
+
+@bp.post("/seminars/<int:session_id>/cancel")
+@login_required
+def cancel_session_signup(session_id: int):
+    edition = _edition()
+    session = _session_or_404(session_id, edition)
+    registration = services.registration_for(current_user, edition)
+    signup = None
+    if registration is not None:
+        signup = db.session.scalars(
+            select(SessionSignup).where(
+                SessionSignup.registration_id == registration.id,
+                SessionSignup.session_id == session.id,
+            )
+        ).one_or_none()
+    if signup is None:
+        abort(404)
+    try:
+        services.cancel_signup(signup)
+    except RegistrationError as error:
+        db.session.rollback()
+        return _card_response(session, registration, error=str(error))
+    return _card_response(session, registration, message=_("Your place is cancelled."))
+
+
+# Organisers ---------------------------------------------------------------------------------
+
+
+def _filter_options(edition):
+    return {
+        "ticket_types": db.session.scalars(
+            select(TicketType)
+            .where(TicketType.edition_id == edition.id)
+            .order_by(TicketType.position, TicketType.id)
+        ).all(),
+        "universities": db.session.scalars(
+            select(University).order_by(University.in_city.desc(), University.name_en)
+        ).all(),
+        "categories": CATEGORY_LABELS,
+        "statuses": services.STATUS_LABELS,
+        "sorts": {
+            "newest": _("Newest first"),
+            "oldest": _("Oldest first"),
+            "name": _("Name"),
+            "organization": _("Organisation"),
+            "status": _("Status"),
+            "country": _("Country"),
+        },
+    }
+
+
+@admin.get("/registrations")
+@organiser_required
+def registrations():
+    edition = _edition()
+    filters = services.Filters.from_args(request.args)
+    rows, total = services.registrations_page(edition, filters)
+    pages = max(1, -(-total // services.PAGE_SIZE))
+    return render(
+        "registration/admin/registrations.html",
+        "registration/admin/_results.html",
+        targets=("registration-results",),
+        edition=edition,
+        filters=filters,
+        rows=rows,
+        total=total,
+        pages=pages,
+        status_labels=services.STATUS_LABELS,
+        category_labels=CATEGORY_LABELS,
+        **_filter_options(edition),
+    )
+
+
+@admin.get("/registrations/export.<fmt>")
+@organiser_required
+def export_registrations(fmt: str):
+    edition = _edition()
+    filters = services.Filters.from_args(request.args)
+    stamp = local(services.utcnow()).strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        response = make_response(services.export_csv(edition, filters))
+        response.mimetype = "text/csv"
+        response.charset = "utf-8"
+    elif fmt == "xlsx":
+        response = make_response(services.export_xlsx(edition, filters))
+        response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="registrations-{edition.slug}-{stamp}.{fmt}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _registration_or_404(registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@admin.get("/registrations/<int:registration_id>")
+@organiser_required
+def registration_detail(registration_id: int):
+    registration = _registration_or_404(registration_id)
+    return render_template(
+        "registration/admin/detail.html",
+        registration=registration,
+        status_labels=services.STATUS_LABELS,
+        signup_labels=services.SIGNUP_LABELS,
+        category_labels=CATEGORY_LABELS,
+        transitions=services.REGISTRATION_TRANSITIONS[registration.status],
+    )
+
+
+ACTIONS = {
+    "approve": (services.approve, "approved"),
+    "reject": (services.reject, "rejected"),
+    "promote": (services.promote, "promoted"),
+    "cancel": (lambda r: services.cancel(r, by_organiser=True), "cancelled"),
+    "reissue-badge": (services.reissue_badge, "reissued"),
+}
+
+
+def _done_message(key: str) -> str:
+    return {
+        "approved": _("Approved; the person has been emailed."),
+        "rejected": _("Declined; the person has been emailed."),
+        "promoted": _("Promoted; the person has been emailed."),
+        "cancelled": _("Cancelled; the person has been emailed."),
+        "reissued": _("A new badge was issued; the old QR code is refused from now on."),
+    }[key]
+
+
+@admin.post("/registrations/<int:registration_id>/<action>")
+@organiser_required
+def registration_action(registration_id: int, action: str):
+    registration = _registration_or_404(registration_id)
+    if action not in ACTIONS:
+        abort(404)
+    function, done = ACTIONS[action]
+    try:
+        function(registration)
+    except RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_done_message(done), "success")
+    back = request.form.get("next") or ""
+    target = (
+        url_for("registration_admin.waitlists")
+        if back == "waitlists"
+        else url_for("registration_admin.registration_detail", registration_id=registration.id)
+    )
+    return redirect(target)
+
+
+@admin.get("/waitlists")
+@organiser_required
+def waitlists():
+    edition = _edition()
+    ticket_types = db.session.scalars(
+        select(TicketType)
+        .where(TicketType.edition_id == edition.id)
+        .order_by(TicketType.position, TicketType.id)
+    ).all()
+    sessions = services.sessions_open_for_signup(edition)
+    pending = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.edition_id == edition.id,
+            Registration.status == RegistrationStatus.PENDING_APPROVAL,
+        )
+        .order_by(Registration.created_at)
+    ).all()
+    pending_signups = db.session.scalars(
+        select(SessionSignup)
+        .join(Session, Session.id == SessionSignup.session_id)
+        .where(
+            Session.edition_id == edition.id, SessionSignup.status == SignupStatus.PENDING_APPROVAL
+        )
+        .order_by(SessionSignup.created_at)
+    ).all()
+    return render_template(
+        "registration/admin/waitlists.html",
+        edition=edition,
+        ticket_types=ticket_types,
+        ticket_counts=services.ticket_availability(ticket_types),
+        ticket_waitlists={t.id: services.waitlist(t) for t in ticket_types},
+        sessions=sessions,
+        session_counts=services.session_availability(sessions),
+        session_waitlists={s.id: services.waitlist(s) for s in sessions},
+        pending=pending,
+        pending_signups=pending_signups,
+    )
+
+
+@admin.post("/waitlists/registration/<int:record_id>/<action>")
+@admin.post("/waitlists/signup/<int:record_id>/<action>", endpoint="signup_waitlist_action")
+@organiser_required
+def waitlist_action(record_id: int, action: str):
+    model = SessionSignup if "/signup/" in request.path else Registration
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    operations = {
+        "up": lambda r: services.move_in_waitlist(r, -1),
+        "down": lambda r: services.move_in_waitlist(r, 1),
+        "top": lambda r: services.move_in_waitlist(r, -(10**6)),
+        "promote": services.promote,
+    }
+    if model is SessionSignup:
+        operations |= {"approve": services.approve_signup, "reject": services.reject_signup}
+    if action not in operations:
+        abort(404)
+    try:
+        operations[action](record)
+    except RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Done."), "success")
+    return redirect(url_for("registration_admin.waitlists"))
+
+
+@admin.route("/registrations/message", methods=["GET", "POST"])
+@organiser_required
+def message_segment():
+    edition = _edition()
+    form = MessageForm()
+    form.segment.choices = services.segments(edition)
+    if form.validate_on_submit():
+        try:
+            count = services.message_segment(
+                edition, form.segment.data, form.subject.data, form.body.data
+            )
+        except RegistrationError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash(_("%(count)d messages are on their way.", count=count), "success")
+            return redirect(url_for("registration_admin.message_segment"))
+    preview = None
+    if form.segment.data and form.segment.data in dict(form.segment.choices):
+        preview = len(services.segment_recipients(edition, form.segment.data))
+    return (
+        render_template("registration/admin/message.html", form=form, preview=preview),
+        400 if form.is_submitted() else 200,
+    )
+
+
+# Ticket types -----------------------------------------------------------------------------------
+
+
+@admin.get("/ticket-types")
+@organiser_required
+def ticket_types():
+    edition = _edition()
+    types = db.session.scalars(
+        select(TicketType)
+        .where(TicketType.edition_id == edition.id)
+        .order_by(TicketType.position, TicketType.id)
+    ).all()
+    return render_template(
+        "registration/admin/ticket_types.html",
+        edition=edition,
+        types=types,
+        counts=services.ticket_availability(types),
+        category_labels=CATEGORY_LABELS,
+        sales_state=services.sales_state,
+    )
+
+
+@admin.route("/ticket-types/new", methods=["GET", "POST"])
+@admin.route("/ticket-types/<int:ticket_type_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_ticket_type(ticket_type_id: int | None = None):
+    edition = _edition()
+    ticket_type = None
+    if ticket_type_id is not None:
+        ticket_type = db.session.get(TicketType, ticket_type_id)
+        if ticket_type is None or ticket_type.edition_id != edition.id:
+            abort(404)
+    form = TicketTypeForm(obj=ticket_type)
+    if not form.is_submitted() and ticket_type is not None:
+        form.category.data = ticket_type.category.value
+        form.sales_start.data = _naive_local(ticket_type.sales_start)
+        form.sales_end.data = _naive_local(ticket_type.sales_end)
+    if form.validate_on_submit():
+        data = services.TicketTypeData(
+            name_ja=form.name_ja.data.strip(),
+            name_en=form.name_en.data.strip(),
+            category=ParticipantCategory(form.category.data),
+            price=form.price.data or 0,
+            capacity=form.capacity.data,
+            sales_start=_aware(form.sales_start.data),
+            sales_end=_aware(form.sales_end.data),
+            requires_approval=form.requires_approval.data,
+            access_code=form.access_code.data,
+            description_ja=form.description_ja.data or "",
+            description_en=form.description_en.data or "",
+            position=form.position.data or 0,
+        )
+        try:
+            saved = services.save_ticket_type(edition, data, ticket_type)
+        except RegistrationError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash(
+                _("The ticket type “%(name)s” is saved.", name=localized(saved, "name")), "success"
+            )
+            return redirect(url_for("registration_admin.ticket_types"))
+    return (
+        render_template(
+            "registration/admin/ticket_type_form.html", form=form, ticket_type=ticket_type
+        ),
+        400 if form.is_submitted() else 200,
+    )
+
+
+def _naive_local(moment):
+    return local(moment).replace(tzinfo=None) if moment else None
+
+
+def _aware(value):
+    return parse_local(value.isoformat()) if value else None
+
+
+@bp.app_template_global("ticket_sales_state")
+def ticket_sales_state(ticket_type: TicketType) -> str:
+    return services.sales_state(ticket_type)
