@@ -11,3 +11,13 @@ document.addEventListener("htmx:responseError", (event) => {
     document.querySelector("main")?.prepend(box);
   }
 });
+
+// After htmx pushed a new URL (filters), the language switcher must come back to that URL,
+// not to the one the page was first rendered with.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.classList.contains("language-switcher")) {
+    const next = form.querySelector('input[name="next"]');
+    if (next) next.value = window.location.pathname + window.location.search;
+  }
+});

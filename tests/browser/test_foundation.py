@@ -20,7 +20,9 @@ def header_login_link(page: Page):
     return page.locator(".site-header .account-nav a[href$='/account/login']")
 
 
-def test_visitor_switches_language_signs_up_verifies_and_logs_in(page: Page, live_server):
+def test_visitor_browses_programme_switches_language_signs_up_verifies_and_logs_in(
+    page: Page, live_server, demo_programme
+):
     email = f"visitor-{uuid.uuid4().hex[:8]}@example.org"
 
     # A visitor whose browser asks for English gets the English site.
@@ -29,9 +31,24 @@ def test_visitor_switches_language_signs_up_verifies_and_logs_in(page: Page, liv
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(header_login_link(page)).to_have_text("Log in")
 
-    # ... switches to Japanese, and the whole page follows.
+    # The programme lists the sessions; a filter narrows the list in place (htmx) and the
+    # address follows, so the filtered view can be shared or bookmarked.
+    page.locator(".main-nav").get_by_role("link", name="Programme").click()
+    expect(page.get_by_role("heading", level=1, name="Programme")).to_be_visible()
+    sessions = page.locator("#session-list .session-item")
+    expect(sessions.first).to_be_visible()
+    everything = sessions.count()
+    page.locator("#session-list").get_by_role("link", name="Site visit", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/programme\?.*kind=site_visit"))
+    expect(sessions).not_to_have_count(everything)
+    expect(sessions.first).to_contain_text("Site visit")
+    for item in sessions.all():
+        expect(item.locator(".tag-kind")).to_have_text("Site visit")
+
+    # ... switches to Japanese on that page, and the whole page follows, filter kept.
     page.get_by_role("button", name="日本語").click()
     expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page).to_have_url(re.compile(r"/programme\?.*kind=site_visit"))
     expect(page.get_by_role("button", name="English")).to_be_visible()
     expect(page.get_by_role("button", name="日本語")).to_have_count(0)
     if JA_CATALOG.exists():
