@@ -1,0 +1,81 @@
+"""Language: the visitor's choice, the user's saved language, then Accept-Language."""
+
+from __future__ import annotations
+
+import pytest
+
+from convention.extensions import db
+from tests.conftest import login
+from tests.factories import PASSWORD, make_user
+
+
+def page_language(client, path="/privacy") -> str:
+    text = client.get(path).text
+    return text.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def browser(app, accept_language: str | None = None):
+    client = app.test_client()
+    if accept_language:
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return client
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en-US,en;q=0.9", "en"),
+        ("ja-JP,ja;q=0.9,en;q=0.5", "ja"),
+        ("fr-FR,en;q=0.4", "en"),
+        ("fr-FR", "ja"),
+        (None, "ja"),
+    ],
+)
+def test_visitors_get_their_browsers_language(app, header, expected):
+    assert page_language(browser(app, header)) == expected
+
+
+def test_visitors_choice_is_kept_in_the_session(app):
+    client = browser(app, "ja")
+    response = client.post("/language", data={"lang": "en", "next": "/privacy?x=1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/privacy?x=1"
+    with client.session_transaction() as session:
+        assert session["lang"] == "en"
+    assert page_language(client) == "en"
+    assert page_language(browser(app, "ja")) == "ja"  # other visitors are not affected
+
+    client.post("/language", data={"lang": "ja"})
+    assert page_language(client) == "ja"
+
+
+def test_unknown_language_and_off_site_next_are_ignored(app):
+    client = browser(app, "en")
+    response = client.post("/language", data={"lang": "fr", "next": "https://evil.example/"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert page_language(client) == "en"
+
+
+def test_the_switcher_offers_the_other_language(app):
+    text = browser(app, "ja").get("/").text
+    assert 'name="lang" value="en"' in text
+    assert 'name="lang" value="ja"' not in text
+
+
+def test_a_users_choice_is_saved_and_used_at_the_next_log_in(app):
+    user = make_user("someone@example.org", language="ja")
+    client = login(browser(app, "ja"), user)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    db.session.refresh(user)
+    assert user.language == "en"
+    assert page_language(client) == "en"
+
+    # A new browser that prefers Japanese: the saved choice wins once the person logs in.
+    other = browser(app, "ja")
+    assert page_language(other) == "ja"
+    response = other.post(
+        "/account/login", data={"email": "someone@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    assert page_language(other) == "en"
