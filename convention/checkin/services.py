@@ -40,6 +40,7 @@ from convention.registration.models import (
     RegistrationStatus,
     SessionSignup,
     SignupStatus,
+    TicketType,
 )
 from convention.timeutil import EVENT_ZONE, utcnow
 
@@ -713,3 +714,83 @@ def devices() -> list[ScannerDevice]:
             )
         )
     )
+
+
+# --- walk-in registration ----------------------------------------------------------------------
+
+
+def _walk_in_ticket_type(edition: Edition, category) -> TicketType:
+    types = db.session.scalars(
+        select(TicketType)
+        .where(TicketType.edition_id == edition.id)
+        .order_by(TicketType.position, TicketType.id)
+    ).all()
+    if not types:
+        raise CheckinError(_l("This edition has no ticket types yet: ask an organiser."))
+
+    def preference(ticket_type: TicketType):
+        return (
+            ticket_type.category != category,
+            ticket_type.requires_approval,
+            ticket_type.price,
+            ticket_type.is_hidden,
+        )
+
+    return min(types, key=preference)
+
+
+def register_walk_in(
+    edition: Edition,
+    *,
+    name: str,
+    email: str = "",
+    organization: str = "",
+    category,
+    staff: User | None = None,
+) -> Registration:
+    """Someone arrives without registering: door staff create a confirmed registration (any
+    fee is taken at the desk, and the door, not the online capacity, decides who fits).
+    The person gets an account only by email; without one a placeholder address is used."""
+    from convention.accounts.models import email_key
+
+    name = name.strip()
+    if not name:
+        raise CheckinError(_l("Enter the person's name."), field="name")
+    email = email_key(email) if email.strip() else ""
+    ticket_type = _walk_in_ticket_type(edition, category)
+    user = None
+    if email:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            existing = db.session.scalar(
+                select(Registration).where(
+                    Registration.edition_id == edition.id, Registration.user_id == user.id
+                )
+            )
+            if existing is not None:
+                raise CheckinError(
+                    _l("This email is already registered: find the person with the search."),
+                    field="email",
+                )
+    if user is None:
+        user = User(
+            email=email or f"walk-in-{secrets.token_hex(8)}@walk-in.invalid",
+            name=name,
+            organization=organization.strip(),
+            category=category,
+        )
+        db.session.add(user)
+        db.session.flush()
+    now = utcnow()
+    registration = Registration(
+        edition_id=edition.id,
+        user_id=user.id,
+        ticket_type_id=ticket_type.id,
+        status=RegistrationStatus.CONFIRMED,
+        category=category,
+        organization=organization.strip()[:200],
+        confirmed_at=now,
+    )
+    db.session.add(registration)
+    db.session.commit()
+    return registration

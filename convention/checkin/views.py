@@ -1,0 +1,566 @@
+"""Check-in: the scan API, the door staff's scanner page, walk-ins, badges and the back-office."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from convention.accounts.access import organiser_required, roles_required
+from convention.accounts.forms import CATEGORY_LABELS
+from convention.accounts.models import ParticipantCategory, Role
+from convention.checkin import badges, services
+from convention.checkin.forms import DeviceForm, ListForm, WalkInForm
+from convention.checkin.models import (
+    Admission,
+    CheckInList,
+    ListKind,
+    Scan,
+    ScanDirection,
+    ScannerDevice,
+)
+from convention.events.models import Edition, Session
+from convention.events.services import current_edition
+from convention.extensions import csrf, db, limiter
+from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
+from convention.registration.models import Registration, RegistrationStatus
+from convention.timeutil import EVENT_ZONE, utcnow
+
+bp = Blueprint("checkin", __name__)
+door_staff_required = roles_required(Role.DOOR_STAFF)
+
+SCANNED_EVENT = "checkin:scanned"
+
+
+# --- the scan API ------------------------------------------------------------------------------
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def scanner_key() -> str:
+    """Rate limits count per device (bearer token) or per logged-in staff member."""
+    token = _bearer_token()
+    if token:
+        return "device:" + services.hash_device_token(token)[:24]
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "ip:" + (get_remote_address() or "")
+
+
+def scan_rate_limit() -> str:
+    return current_app.config["CHECKIN_SCAN_RATE_LIMIT"]
+
+
+def _api_error(status: int, error: str, message, field: str | None = None):
+    body = {"status": "error", "error": error, "message": str(message)}
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+class BadRequest(ValueError):
+    def __init__(self, message, field: str):
+        super().__init__(str(message))
+        self.field = field
+
+
+def _string(payload: dict, name: str, *, required: bool, max_length: int) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(_l("This field is required."), name)
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(_l("Send a text value."), name)
+    value = value.strip()
+    if required and not value:
+        raise BadRequest(_l("This field is required."), name)
+    if len(value) > max_length:
+        raise BadRequest(_l("Too long (at most %(count)d characters).", count=max_length), name)
+    return value
+
+
+def parse_scan_request(payload) -> dict:
+    """The JSON body of the scan API, checked field by field (BadRequest names the field)."""
+    if not isinstance(payload, dict):
+        raise BadRequest(_l("Send a JSON object."), "body")
+    parsed = {
+        "token": _string(payload, "token", required=True, max_length=2048),
+        "list": _string(payload, "list", required=True, max_length=80),
+        "nonce": _string(payload, "nonce", required=True, max_length=services.NONCE_MAX),
+    }
+    direction = _string(payload, "direction", required=False, max_length=8) or "in"
+    if direction not in {item.value for item in ScanDirection}:
+        raise BadRequest(_l('Use "in" or "out".'), "direction")
+    parsed["direction"] = ScanDirection(direction)
+    scanned_at = _string(payload, "scanned_at", required=False, max_length=40)
+    parsed["scanned_at"] = None
+    if scanned_at:
+        try:
+            moment = datetime.fromisoformat(scanned_at)
+        except ValueError:
+            raise BadRequest(_l("Use an ISO 8601 date and time."), "scanned_at") from None
+        # A time without a zone is the venue's clock.
+        parsed["scanned_at"] = moment if moment.tzinfo else moment.replace(tzinfo=EVENT_ZONE)
+    offline = payload.get("offline", False)
+    if not isinstance(offline, bool):
+        raise BadRequest(_l("Send true or false."), "offline")
+    parsed["offline"] = offline
+    return parsed
+
+
+@bp.post("/api/checkin/scan")
+@csrf.exempt
+@limiter.limit(scan_rate_limit, key_func=scanner_key)
+def api_scan():
+    device = staff = None
+    token = _bearer_token()
+    if token is not None:
+        device = services.device_for_token(token) if token else None
+        if device is None:
+            return _api_error(401, "unauthorized", _l("Unknown or revoked device token."))
+    elif not current_user.is_authenticated:
+        return _api_error(401, "unauthorized", _l("Log in as door staff or use a device token."))
+    elif not current_user.has_role(Role.DOOR_STAFF):
+        return _api_error(403, "forbidden", _l("Only door staff and organisers may scan."))
+    else:
+        # Cookie sessions need the CSRF token; bearer devices are not cookie-driven.
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        staff = current_user._get_current_object()
+    try:
+        data = parse_scan_request(request.get_json(silent=True))
+    except BadRequest as error:
+        return _api_error(400, "bad_request", error, error.field)
+    try:
+        outcome = services.scan(
+            data["token"],
+            data["list"],
+            direction=data["direction"],
+            nonce=data["nonce"],
+            scanned_at=data["scanned_at"],
+            device=device,
+            staff=staff,
+            offline=data["offline"],
+        )
+    except LookupError:
+        return _api_error(404, "unknown_list", _l("There is no check-in list with this name."))
+    if device is not None:
+        services.touch_device(device)
+        db.session.commit()
+    return jsonify(outcome.to_json())
+
+
+# --- the scanner page --------------------------------------------------------------------------
+
+
+def _edition() -> Edition:
+    edition = current_edition()
+    if edition is None:
+        abort(404)
+    return edition
+
+
+def _selected_list(edition: Edition, slug: str | None) -> CheckInList | None:
+    if slug:
+        checkin_list = services.find_list(slug, edition)
+        if checkin_list is None:
+            abort(404)
+        return checkin_list
+    return None
+
+
+def _scanner_context(edition: Edition, checkin_list: CheckInList | None, **extra) -> dict:
+    context = {
+        "edition": edition,
+        "lists": services.lists_of(edition),
+        "checkin_list": checkin_list,
+        "counters": services.counters(checkin_list) if checkin_list else None,
+        "recent": services.recent_scans(checkin_list) if checkin_list else [],
+        "query": request.args.get("q", ""),
+        "results": [],
+        "result": None,
+        "category_labels": CATEGORY_LABELS,
+    }
+    if checkin_list and context["query"]:
+        context["results"] = services.search(checkin_list, context["query"])
+    context.update(extra)
+    return context
+
+
+@bp.get("/checkin/scan")
+@door_staff_required
+def scanner():
+    edition = _edition()
+    checkin_list = _selected_list(edition, request.args.get("list"))
+    if checkin_list is None and request.args.get("q"):
+        abort(404)
+    context = _scanner_context(edition, checkin_list)
+    return render(
+        "checkin/scanner.html",
+        "checkin/_search_results.html",
+        targets=("search-results",),
+        **context,
+    )
+
+
+def _list_from_args() -> CheckInList:
+    checkin_list = _selected_list(_edition(), request.values.get("list"))
+    if checkin_list is None:
+        abort(404)
+    return checkin_list
+
+
+def _list_over(checkin_list: CheckInList) -> bool:
+    today = utcnow().astimezone(EVENT_ZONE).date()
+    return checkin_list.valid_until is not None and today > checkin_list.valid_until
+
+
+@bp.get("/checkin/scan/counters")
+@door_staff_required
+def counters():
+    checkin_list = _list_from_args()
+    html = render_template(
+        "checkin/_counters.html",
+        checkin_list=checkin_list,
+        counters=services.counters(checkin_list),
+    )
+    # 286 tells htmx to stop polling once the list's last day is over.
+    return html, 286 if _list_over(checkin_list) and is_htmx() else 200
+
+
+@bp.get("/checkin/scan/recent")
+@door_staff_required
+def recent():
+    checkin_list = _list_from_args()
+    return render_template(
+        "checkin/_recent.html",
+        checkin_list=checkin_list,
+        recent=services.recent_scans(checkin_list),
+    )
+
+
+@bp.post("/checkin/scan/manual")
+@door_staff_required
+def manual_check_in():
+    """The check-in button beside a search result (the person forgot the badge)."""
+    edition = _edition()
+    checkin_list = _list_from_args()
+    registration_id = request.form.get("registration", type=int)
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None or registration.edition_id != edition.id:
+        abort(404)
+    nonce = (request.form.get("nonce") or "").strip()[: services.NONCE_MAX]
+    outcome = services.scan(
+        registration.badge_token,
+        checkin_list,
+        nonce=nonce or secrets.token_hex(16),
+        staff=current_user._get_current_object(),
+        manual=True,
+    )
+    if wants_fragment("scan-result"):
+        response = make_response(
+            render_template("checkin/_result.html", result=outcome, checkin_list=checkin_list)
+        )
+        return trigger(response, SCANNED_EVENT)
+    context = _scanner_context(edition, checkin_list, result=outcome)
+    return render_template("checkin/scanner.html", **context)
+
+
+@bp.post("/checkin/scans/<int:scan_id>/undo")
+@door_staff_required
+def undo(scan_id: int):
+    row = db.session.get(Scan, scan_id)
+    if row is None:
+        abort(404)
+    try:
+        services.undo(row, current_user._get_current_object())
+    except services.CheckinError as error:
+        message = str(error)
+        if is_htmx():
+            response = make_response(
+                render_template(
+                    "checkin/_recent.html",
+                    checkin_list=row.checkin_list,
+                    recent=services.recent_scans(row.checkin_list),
+                    error=message,
+                )
+            )
+            return response, 409
+        flash(message, "error")
+        return redirect(url_for("checkin.scanner", list=row.checkin_list.slug))
+    if is_htmx():
+        response = make_response(
+            render_template(
+                "checkin/_recent.html",
+                checkin_list=row.checkin_list,
+                recent=services.recent_scans(row.checkin_list),
+            )
+        )
+        return trigger(response, SCANNED_EVENT)
+    flash(_("The check-in was undone."), "success")
+    return redirect(url_for("checkin.scanner", list=row.checkin_list.slug))
+
+
+# --- badges ------------------------------------------------------------------------------------
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/checkin/badges/<int:registration_id>.pdf")
+@door_staff_required
+def badge(registration_id: int):
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        abort(404)
+    pdf = badges.badge_pdf([badges.badge_from_registration(registration)], title=_("Badge"))
+    return _pdf(pdf, f"badge-{registration.id}.pdf")
+
+
+@bp.get("/checkin/badges.pdf")
+@organiser_required
+def bulk_badges():
+    """Every confirmed registration of the current edition (optionally one category), four
+    per A4 sheet with cut marks, ordered by name."""
+    edition = _edition()
+    query = (
+        select(Registration)
+        .where(
+            Registration.edition_id == edition.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .options(joinedload(Registration.user), joinedload(Registration.edition))
+    )
+    category = request.args.get("category")
+    if category:
+        if category not in {item.value for item in ParticipantCategory}:
+            abort(404)
+        query = query.where(Registration.category == category)
+    registrations = db.session.scalars(query).all()
+    registrations = sorted(registrations, key=lambda item: (item.user.name, item.id))
+    pdf = badges.badge_pdf(
+        [badges.badge_from_registration(item) for item in registrations],
+        sheet=True,
+        title=_("Badges"),
+    )
+    return _pdf(pdf, f"badges-{edition.slug}.pdf")
+
+
+# --- walk-in registration ----------------------------------------------------------------------
+
+
+@bp.route("/checkin/walk-in", methods=["GET", "POST"])
+@door_staff_required
+def walk_in():
+    edition = _edition()
+    form = WalkInForm()
+    if form.validate_on_submit():
+        try:
+            registration = services.register_walk_in(
+                edition,
+                name=form.name.data,
+                email=form.email.data or "",
+                organization=form.organization.data or "",
+                category=ParticipantCategory(form.category.data),
+                staff=current_user._get_current_object(),
+            )
+        except services.CheckinError as error:
+            field = getattr(form, error.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, str(error)]
+            else:
+                form.form_errors.append(str(error))
+        else:
+            flash(_("Registered. Print the badge and hand it over."), "success")
+            return redirect(url_for("checkin.walk_in_done", registration_id=registration.id))
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template("checkin/walk_in.html", form=form, edition=edition), status
+
+
+@bp.get("/checkin/walk-in/<int:registration_id>")
+@door_staff_required
+def walk_in_done(registration_id: int):
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        abort(404)
+    return render_template(
+        "checkin/walk_in_done.html",
+        registration=registration,
+        qr=badges.qr_svg(registration.badge_token),
+        category_labels=CATEGORY_LABELS,
+        main_door=services.find_list(services.MAIN_DOOR_SLUG, registration.edition),
+    )
+
+
+# --- back-office: lists and devices ------------------------------------------------------------
+
+
+def _session_choices(edition: Edition) -> list[tuple[str, str]]:
+    from convention.i18n import localized
+
+    sessions = db.session.scalars(
+        select(Session).where(Session.edition_id == edition.id).order_by(Session.starts_at)
+    ).all()
+    return [("", _("None"))] + [(str(item.id), localized(item, "title")) for item in sessions]
+
+
+@bp.get("/checkin/admin")
+@organiser_required
+def admin_lists():
+    edition = _edition()
+    rows = [(item, services.counters(item)) for item in services.lists_of(edition)]
+    return render_template("checkin/admin_lists.html", edition=edition, rows=rows)
+
+
+@bp.post("/checkin/admin/lists/generate")
+@organiser_required
+def generate_lists():
+    created = services.ensure_lists(_edition())
+    flash(
+        _("%(count)d check-in lists created.", count=len(created))
+        if created
+        else _("Every session already has its list."),
+        "success",
+    )
+    return redirect(url_for("checkin.admin_lists"))
+
+
+def _list_form_page(form: ListForm, edition: Edition, checkin_list: CheckInList | None):
+    status = 400 if form.is_submitted() else 200
+    return (
+        render_template(
+            "checkin/admin_list_form.html", form=form, edition=edition, checkin_list=checkin_list
+        ),
+        status,
+    )
+
+
+@bp.route("/checkin/admin/lists/new", methods=["GET", "POST"])
+@bp.route("/checkin/admin/lists/<int:list_id>", methods=["GET", "POST"])
+@organiser_required
+def edit_list(list_id: int | None = None):
+    edition = _edition()
+    checkin_list = None
+    if list_id is not None:
+        checkin_list = db.session.get(CheckInList, list_id)
+        if checkin_list is None or checkin_list.edition_id != edition.id:
+            abort(404)
+    form = ListForm(obj=checkin_list)
+    form.session_id.choices = _session_choices(edition)
+    if request.method == "GET":
+        if checkin_list is not None:
+            form.session_id.data = str(checkin_list.session_id or "")
+        else:
+            form.valid_from.data = edition.start_date
+            form.valid_until.data = edition.end_date
+    if form.validate_on_submit():
+        session_id = form.session_id.data
+        if session_id and not session_id.isdigit():
+            form.session_id.errors = [_("Choose a session of this edition.")]
+            return _list_form_page(form, edition, checkin_list)
+        data = services.ListData(
+            slug=form.slug.data,
+            name_ja=form.name_ja.data,
+            name_en=form.name_en.data,
+            kind=ListKind(form.kind.data),
+            session_id=int(session_id) if session_id else None,
+            admission=Admission(form.admission.data),
+            valid_from=form.valid_from.data,
+            valid_until=form.valid_until.data,
+            allow_reentry=form.allow_reentry.data,
+            track_exits=form.track_exits.data,
+        )
+        try:
+            services.save_list(edition, data, checkin_list)
+        except services.CheckinError as error:
+            field = getattr(form, error.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, str(error)]
+            else:
+                form.form_errors.append(str(error))
+            return _list_form_page(form, edition, checkin_list)
+        flash(_("The check-in list is saved."), "success")
+        return redirect(url_for("checkin.admin_lists"))
+    if form.is_submitted():
+        return _list_form_page(form, edition, checkin_list)
+    return render_template(
+        "checkin/admin_list_form.html", form=form, edition=edition, checkin_list=checkin_list
+    )
+
+
+@bp.route("/checkin/admin/devices", methods=["GET", "POST"])
+@organiser_required
+def admin_devices():
+    form = DeviceForm()
+    issued = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            device, token = services.issue_device_token(
+                form.name.data, current_user._get_current_object()
+            )
+        except services.CheckinError as error:
+            form.name.errors = [*form.name.errors, str(error)]
+            status = 400
+        else:
+            issued = (device, token)
+            form = DeviceForm(formdata=None)
+    elif form.is_submitted():
+        status = 400
+    response = make_response(
+        render(
+            "checkin/admin_devices.html",
+            "checkin/_devices.html",
+            targets=("devices",),
+            form=form,
+            devices=services.devices(),
+            issued=issued,
+        ),
+        status,
+    )
+    # The token is shown once: never keep the page in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/checkin/admin/devices/<int:device_id>/revoke")
+@organiser_required
+def revoke_device(device_id: int):
+    device = db.session.get(ScannerDevice, device_id)
+    if device is None:
+        abort(404)
+    services.revoke_device(device)
+    if wants_fragment("devices"):
+        return render_template("checkin/_devices.html", devices=services.devices(), issued=None)
+    flash(_("The device token is revoked."), "success")
+    return redirect(url_for("checkin.admin_devices"))
