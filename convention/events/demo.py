@@ -195,6 +195,83 @@ SESSIONS = [
     ),
 ]
 
+# slug: (speakers, description_ja, description_en); sessions not listed get a short default.
+DETAILS = {
+    "opening": (
+        "横浜市長\nAyumi Mori, Asia-Pacific Cities Climate Network",
+        "開会挨拶に続き、2050年ゼロカーボンに向けた都市の道筋を基調講演で示します。"
+        "\n\n同時通訳（日英）があります。",
+        "Welcome from the mayor, then a keynote on the city's path to zero carbon by 2050."
+        "\n\nSimultaneous interpretation (Japanese/English) is provided.",
+    ),
+    "offshore-wind": (
+        "Lars Nielsen, North Sea Ports Alliance\n佐藤 健, 横浜港湾局",
+        "洋上風力の導入とカーボンニュートラルポート（CNP）の形成について、欧州と横浜の実例から学びます。",
+        "How offshore wind and carbon-neutral ports work together: "
+        "lessons from Europe and Yokohama.",
+    ),
+    "zeb-buildings": (
+        "山田 花子, 建築環境・省エネルギー機構",
+        "新築ZEB・ZEHの設計と、既存ビルの省エネ改修の費用対効果を具体例で紹介します。",
+        "Designing net-zero buildings and the costs and returns of retrofitting existing ones.",
+    ),
+    "city-to-city": (
+        "Nguyen Van An, Da Nang City\nMaria Santos, Cebu City\n田中 一郎, 国際協力機構",
+        "横浜市とアジアの都市が進める都市間連携事業の成果と、次の案件形成について議論します。",
+        "Results of Yokohama's city-to-city projects with Asian cities, and the next projects.",
+    ),
+    "jcm-workshop": (
+        "環境省 地球環境局\nJCM事業者",
+        "二国間クレジット制度（JCM）を活用した案件形成の実務ワークショップ。招待者のみ。",
+        "A hands-on workshop on forming Joint Crediting Mechanism projects. By invitation.",
+    ),
+    "matching-day1": (
+        "",
+        "市内企業と海外都市・企業の1対1商談。事前予約制です。",
+        "One-to-one meetings between local companies and overseas cities and companies. "
+        "Booked in advance.",
+    ),
+    "green-finance": (
+        "鈴木 誠, 横浜銀行\nEmma Clarke, Climate Bonds Initiative",
+        "地域金融機関によるサステナブルファイナンスと、中小企業の脱炭素投資を支える仕組み。",
+        "Sustainable finance from regional banks and how it funds small firms' decarbonisation.",
+    ),
+    "site-visit-plant": (
+        "資源循環局",
+        "ごみ焼却工場の発電設備と熱利用を見学します。集合は会議室B前、バスで移動します。",
+        "Visit the waste-to-energy plant's generators and heat network. Meet outside Room B; "
+        "we travel by bus.",
+    ),
+    "hydrogen": (
+        "高橋 直樹, 水素バリューチェーン推進協議会\nDr. Kim Soo-jin, Incheon Hydrogen Hub",
+        "港湾を拠点とした水素・アンモニアの輸入、貯蔵、利用のサプライチェーン構築。",
+        "Building hydrogen and ammonia import, storage and use around the port.",
+    ),
+    "poster-session": (
+        "市内大学の学生研究者",
+        "市内大学の学生による脱炭素研究のポスター発表。優秀発表は閉会セッションで表彰します。",
+        "Students of the city's universities present decarbonisation research; "
+        "the best posters are awarded at the closing.",
+    ),
+    "matching-day2": (
+        "",
+        "1日目に続く1対1商談。フォローアップ商談もこちらで行えます。",
+        "More one-to-one meetings, including follow-ups from day 1.",
+    ),
+    "circular-economy": (
+        "伊藤 美咲, サーキュラーエコノミー推進機構",
+        "資源循環を事業戦略に組み込む企業の事例と、自治体との連携。",
+        "Companies that build resource circulation into their strategy, and working with cities.",
+    ),
+    "closing": (
+        "横浜市 温暖化対策統括本部",
+        "2日間の成果、ビジネスマッチングの結果、ポスター賞の発表と次年度に向けた一歩。",
+        "What the two days achieved: matching results, poster awards and next year's steps.",
+    ),
+}
+
+STREAMED = {"opening", "city-to-city", "closing"}
+
 
 def load() -> Edition:
     today = utcnow().astimezone(EVENT_ZONE).date()
@@ -223,8 +300,16 @@ def load() -> Edition:
                 kind=kind,
                 title_ja=title_ja,
                 title_en=title_en,
-                description_ja=f"{title_ja}について、自治体・企業・研究者が議論します。",
-                description_en=f"Cities, companies and researchers discuss: {title_en.lower()}.",
+                speakers=DETAILS.get(slug, ("",))[0],
+                description_ja=DETAILS[slug][1]
+                if slug in DETAILS
+                else f"{title_ja}について、自治体・企業・研究者が議論します。",
+                description_en=DETAILS[slug][2]
+                if slug in DETAILS
+                else f"Cities, companies and researchers discuss: {title_en.lower()}.",
+                stream_url=f"https://stream.convention.example/{slug}"
+                if slug in STREAMED
+                else None,
                 starts_at=starts_at,
                 ends_at=starts_at + timedelta(minutes=minutes),
                 room=rooms[room],
