@@ -227,7 +227,7 @@ def _lines_table(snap: dict, labels: dict, language: str, st, sign: int = 1) -> 
                 _p(yen(sign * line["amount"]), st["right"]),
             ]
         )
-    table = Table(data, colWidths=[82 * mm, 14 * mm, 27 * mm, 16 * mm, 30 * mm], repeatRows=1)
+    table = Table(data, colWidths=[76 * mm, 14 * mm, 27 * mm, 22 * mm, 30 * mm], repeatRows=1)
     table.setStyle(TableStyle(pdf.TABLE_GRID))
     flow = [table]
     if has_reduced:
@@ -236,29 +236,28 @@ def _lines_table(snap: dict, labels: dict, language: str, st, sign: int = 1) -> 
 
 
 def _rates_table(snap: dict, labels: dict, st) -> Table:
+    """Per rate: the amount subject to it, the tax (computed once), and both together."""
     inclusive = snap.get("prices_include_tax")
-    header = [
-        "",
-        labels["gross"] if inclusive else labels["net"],
-        labels["tax_of"] if inclusive else labels["tax"],
-    ]
+    header = ["", labels["net"], labels["tax_of"] if inclusive else labels["tax"], labels["gross"]]
     data = [[_p(h, st["body"]) for h in header]]
     for item in snap["rates"]:
         data.append(
             [
                 _p(labels["rate_target"].format(rate=item["rate"]), st["body"]),
-                _p(yen(item["gross"] if inclusive else item["net"]), st["right"]),
+                _p(yen(item["net"]), st["right"]),
                 _p(yen(item["tax"]), st["right"]),
+                _p(yen(item["gross"]), st["right"]),
             ]
         )
     data.append(
         [
             _p(labels["total"], st["body"]),
-            _p(yen(snap["total"]), st["right"]),
+            _p(yen(sum(item["net"] for item in snap["rates"])), st["right"]),
             _p(yen(snap["tax_total"]), st["right"]),
+            _p(yen(snap["total"]), st["right"]),
         ]
     )
-    table = Table(data, colWidths=[50 * mm, 40 * mm, 40 * mm], hAlign="RIGHT")
+    table = Table(data, colWidths=[42 * mm, 36 * mm, 36 * mm, 36 * mm], hAlign="RIGHT")
     table.setStyle(TableStyle(pdf.TABLE_GRID))
     return table
 

@@ -740,14 +740,67 @@ def _settle(order: Order) -> None:
     paid = order.amount_paid
     if paid >= order.amount_due:
         transition(order, OrderStatus.PAID)
-        _issue_receipt(order)
+        receipt = _issue_receipt(order)
         db.session.flush()
+        _mail_receipt(order, receipt)
         _fire("paid", order)
     elif paid > 0 and order.status == OrderStatus.INVOICED:
         transition(order, OrderStatus.PARTIALLY_PAID)
 
 
-def _issue_receipt(order: Order) -> Receipt | None:
+def order_url(order: Order) -> str:
+    """The buyer's page of an order, as a full URL for emails (also outside requests)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for("billing_public.order", order_id=order.id, _external=True)
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return f"{base}/my/orders/{order.id}"
+
+
+def send_invoice(invoice: Invoice) -> None:
+    """Email the invoice PDF to the buyer (queued in the caller's transaction; commits)."""
+    from convention.billing import documents
+    from convention.mail import services as mail
+
+    order = invoice.order
+    mail.queue(
+        order.buyer_email,
+        "billing/invoice",
+        language=invoice.language,
+        order=order,
+        invoice=invoice,
+        pay_url=order_url(order),
+        attachments=[
+            mail.attachment(
+                f"{invoice.display_number}.pdf", "application/pdf", documents.render(invoice)
+            )
+        ],
+    )
+    db.session.commit()
+
+
+def _mail_receipt(order: Order, receipt: Receipt) -> None:
+    from convention.billing import documents
+    from convention.mail import services as mail
+
+    mail.queue(
+        order.buyer_email,
+        "billing/receipt",
+        language=receipt.snapshot.get("language", order.language),
+        order=order,
+        receipt=receipt,
+        attachments=[
+            mail.attachment(
+                f"{receipt.display_number}.pdf",
+                "application/pdf",
+                documents.render_receipt(receipt),
+            )
+        ],
+    )
+
+
+def _issue_receipt(order: Order) -> Receipt:
     if order.receipt is not None:
         return order.receipt
     invoice = order.current_invoice
@@ -1103,6 +1156,64 @@ def unmatched_lines() -> list[BankStatementLine]:
     ).all()
 
 
+# ------------------------------------------------------------------------- card
+
+
+def card_available(order: Order | None = None) -> bool:
+    """Card payment is offered when a provider is configured and something is owed."""
+    from convention.billing.card import get_provider
+
+    if get_provider() is None:
+        return False
+    return order is None or (order.status in OPEN_STATUSES and order.outstanding > 0)
+
+
+def start_card_checkout(order: Order, success_url: str, cancel_url: str) -> str:
+    """Open a checkout session at the provider for what is still owed; returns its URL."""
+    from convention.billing.card import get_provider
+
+    provider = get_provider()
+    if provider is None:
+        raise BillingError(_("Card payment is not available."))
+    if order.status not in OPEN_STATUSES or order.outstanding <= 0:
+        raise BillingError(_("Nothing is owed on this order."))
+    return provider.create_checkout(order, order.outstanding, success_url, cancel_url).url
+
+
+def handle_card_event(event) -> str:
+    """Record the payment a verified provider event reports, once: the session id is the
+    payment's external id, so a replayed or repeated event changes nothing.
+    Returns "recorded", "duplicate" or "ignored"; BillingError for an unknown order."""
+    from convention.billing.card import PAID_EVENTS
+
+    if event.type not in PAID_EVENTS or not event.paid:
+        return "ignored"
+    if event.currency != "jpy" or event.amount <= 0:
+        raise BillingError(_("Card payments are in yen."))
+    external_id = f"card:{event.session_id}"
+    if db.session.scalar(select(Payment.id).where(Payment.external_id == external_id)):
+        return "duplicate"
+    order = db.session.get(Order, event.order_id) if event.order_id else None
+    if order is None and event.reference:
+        order = db.session.scalar(select(Order).where(Order.reference == event.reference))
+    if order is None or (event.reference and order.reference != event.reference):
+        raise BillingError(_("No order matches this payment."))
+    try:
+        record_payment(
+            order,
+            event.amount,
+            method=PaymentMethod.CARD,
+            source=PaymentSource.CARD_WEBHOOK,
+            external_id=external_id,
+            reference=event.payment_id,
+            payer_name=order.buyer_name,
+        )
+    except IntegrityError:  # the same event handled at the same moment by another worker
+        db.session.rollback()
+        return "duplicate"
+    return "recorded"
+
+
 # -------------------------------------------------------------------- reminders
 
 
@@ -1157,6 +1268,7 @@ def send_reminders(now: datetime | None = None) -> int:
             invoice=invoice,
             reminder=reminder,
             outstanding=order.outstanding,
+            pay_url=order_url(order),
             attachments=[
                 mail.attachment(
                     f"{invoice.display_number}.pdf",
@@ -1229,6 +1341,9 @@ __all__ = [
     "Buyer",
     "Line",
     "cancel_invoice",
+    "card_available",
+    "handle_card_event",
+    "start_card_checkout",
     "cancel_order",
     "create_order",
     "create_order_for_registration",
@@ -1246,6 +1361,7 @@ __all__ = [
     "refund_order",
     "replace_lines",
     "resolve_bank_line",
+    "send_invoice",
     "send_reminders",
     "summary",
     "transition",

@@ -63,9 +63,9 @@ def make_order(
     )
 
 
-def invoiced_order(**kwargs):
+def invoiced_order(language: str = "ja", **kwargs):
     order = make_order(**kwargs)
-    services.issue_invoice(order, language=kwargs.pop("language", "ja"))
+    services.issue_invoice(order, language=language)
     return order
 
 

@@ -1,0 +1,573 @@
+"""Billing pages: the organisers' back office (/admin/billing), the buyers' orders
+(/my/orders) and the card provider's webhook (/api/billing/card-webhook)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from convention.accounts.access import login_required, organiser_required
+from convention.billing import card, documents, exports, services
+from convention.billing.forms import (
+    FAMILY_LABELS,
+    METHOD_LABELS,
+    AssignLineForm,
+    BankImportForm,
+    CancelForm,
+    IssueForm,
+    IssuerForm,
+    OrderForm,
+    PaymentForm,
+    RefundForm,
+)
+from convention.billing.models import (
+    OPEN_STATUSES,
+    BankImport,
+    BankStatementLine,
+    BillingError,
+    Invoice,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    ProductFamily,
+)
+from convention.extensions import csrf, db
+from convention.htmx import is_htmx, redirect, render
+
+bp = Blueprint("billing", __name__, url_prefix="/admin/billing")
+my_bp = Blueprint("billing_public", __name__, url_prefix="/my/orders")
+webhook_bp = Blueprint("billing_webhook", __name__, url_prefix="/api/billing")
+
+PAGE_SIZE = 100
+
+
+def _attach(form, error: BillingError) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _pdf(data: bytes, filename: str, download: bool = False) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _labels() -> dict:
+    return {
+        "family_labels": FAMILY_LABELS,
+        "method_labels": METHOD_LABELS,
+        "status_labels": {s: _(services.STATUS_LABELS[s]) for s in OrderStatus},
+    }
+
+
+# ----------------------------------------------------------------- back office
+
+
+@bp.get("/")
+@organiser_required
+def dashboard():
+    return render_template(
+        "billing/dashboard.html",
+        summary=services.summary(),
+        overdue=services.overdue_invoices(),
+        unmatched=len(services.unmatched_lines()),
+        issuer_complete=services.get_issuer().complete,
+        families=list(ProductFamily),
+        **_labels(),
+    )
+
+
+def _filtered_orders():
+    query = select(Order).order_by(Order.id.desc())
+    family = request.args.get("family", "")
+    status = request.args.get("status", "")
+    text = request.args.get("q", "").strip()
+    if family in {f.value for f in ProductFamily}:
+        query = query.where(Order.family == family)
+    if status in {s.value for s in OrderStatus}:
+        query = query.where(Order.status == status)
+    if text:
+        like = f"%{text}%"
+        query = query.where(
+            or_(
+                Order.reference.ilike(like),
+                Order.buyer_name.ilike(like),
+                Order.buyer_organisation.ilike(like),
+                Order.buyer_email.ilike(like),
+            )
+        )
+    orders = db.session.scalars(query.limit(PAGE_SIZE)).all()
+    if request.args.get("overdue"):
+        overdue_ids = {invoice.order_id for invoice in services.overdue_invoices()}
+        orders = [order for order in orders if order.id in overdue_ids]
+    return orders, {
+        "family": family,
+        "status": status,
+        "q": text,
+        "overdue": request.args.get("overdue", ""),
+    }
+
+
+@bp.get("/orders")
+@organiser_required
+def orders():
+    found, filters = _filtered_orders()
+    return render(
+        "billing/orders.html",
+        "billing/_orders.html",
+        targets=("orders",),
+        orders=found,
+        filters=filters,
+        families=list(ProductFamily),
+        statuses=list(OrderStatus),
+        today=services.today_local(),
+        **_labels(),
+    )
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@organiser_required
+def new_order():
+    form = OrderForm()
+    if form.validate_on_submit():
+        try:
+            order = services.create_order(
+                services.Buyer(
+                    name=form.buyer_name.data,
+                    email=form.buyer_email.data,
+                    organisation=form.buyer_organisation.data or "",
+                    address=form.buyer_address.data or "",
+                    language=form.language.data,
+                ),
+                form.family.data,
+                [
+                    services.Line(
+                        form.description_ja.data,
+                        form.description_en.data or form.description_ja.data,
+                        unit_price=form.unit_price.data,
+                        quantity=form.quantity.data,
+                        tax_rate=int(form.tax_rate.data),
+                    )
+                ],
+            )
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(_("Order %(reference)s created.", reference=order.reference), "success")
+            return redirect(url_for("billing.order", order_id=order.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("billing/new_order.html", form=form), status
+
+
+def _order_page(order: Order, status: int = 200, **forms):
+    context = {
+        "order": order,
+        "issue_form": forms.get("issue_form") or IssueForm(language=order.language),
+        "payment_form": forms.get("payment_form")
+        or PaymentForm(
+            formdata=None,
+            amount=max(order.outstanding, 0) or None,
+            received_on=services.today_local(),
+            payer_name=order.buyer_organisation or order.buyer_name,
+            reference=order.reference,
+        ),
+        "cancel_form": forms.get("cancel_form") or CancelForm(formdata=None),
+        "refund_form": forms.get("refund_form") or RefundForm(formdata=None),
+        "open_statuses": OPEN_STATUSES,
+        "card_enabled": services.card_available(),
+        **_labels(),
+    }
+    return render_template("billing/order.html", **context), status
+
+
+def _get_order(order_id: int) -> Order:
+    return db.session.get(Order, order_id) or abort(404)
+
+
+@bp.get("/orders/<int:order_id>")
+@organiser_required
+def order(order_id: int):
+    return _order_page(_get_order(order_id))
+
+
+@bp.post("/orders/<int:order_id>/issue")
+@organiser_required
+def issue(order_id: int):
+    found = _get_order(order_id)
+    form = IssueForm()
+    if form.validate_on_submit():
+        try:
+            invoice = services.issue_invoice(
+                found, language=form.language.data, issued_by=current_user
+            )
+        except BillingError as error:
+            form.form_errors.append(str(error))
+        else:
+            if form.email.data:
+                services.send_invoice(invoice)
+            flash(_("Invoice %(number)s issued.", number=invoice.display_number), "success")
+            return redirect(url_for("billing.order", order_id=found.id))
+    return _order_page(found, 422, issue_form=form)
+
+
+@bp.post("/orders/<int:order_id>/payments")
+@organiser_required
+def record_payment(order_id: int):
+    found = _get_order(order_id)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_payment(
+                found,
+                form.amount.data,
+                received_on=form.received_on.data,
+                payer_name=form.payer_name.data or "",
+                reference=form.reference.data or "",
+                method=PaymentMethod(form.method.data),
+                recorded_by=current_user,
+            )
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(_("Payment recorded."), "success")
+            return redirect(url_for("billing.order", order_id=found.id))
+    db.session.refresh(found)
+    if is_htmx():
+        return render_template(
+            "billing/_payment_form.html", order=found, payment_form=form, **_labels()
+        )
+    return _order_page(found, 422, payment_form=form)
+
+
+@bp.post("/invoices/<int:invoice_id>/cancel")
+@organiser_required
+def cancel_invoice(invoice_id: int):
+    invoice = db.session.get(Invoice, invoice_id) or abort(404)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            document = services.cancel_invoice(
+                invoice, form.reason.data, reopen=form.reopen.data, issued_by=current_user
+            )
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(
+                _(
+                    "Invoice %(number)s cancelled by %(document)s.",
+                    number=invoice.display_number,
+                    document=document.display_number,
+                ),
+                "success",
+            )
+            return redirect(url_for("billing.order", order_id=invoice.order_id))
+    return _order_page(_get_order(invoice.order_id), 422, cancel_form=form)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@organiser_required
+def cancel_order(order_id: int):
+    found = _get_order(order_id)
+    try:
+        services.cancel_order(found, request.form.get("reason", ""), issued_by=current_user)
+    except BillingError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Order cancelled."), "success")
+    return redirect(url_for("billing.order", order_id=found.id))
+
+
+@bp.post("/orders/<int:order_id>/refund")
+@organiser_required
+def refund(order_id: int):
+    found = _get_order(order_id)
+    form = RefundForm()
+    if form.validate_on_submit():
+        try:
+            services.refund_order(found, form.reason.data, issued_by=current_user)
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(_("Refund recorded and cancellation document issued."), "success")
+            return redirect(url_for("billing.order", order_id=found.id))
+    return _order_page(found, 422, refund_form=form)
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@organiser_required
+def invoice_pdf(invoice_id: int):
+    invoice = db.session.get(Invoice, invoice_id) or abort(404)
+    return _pdf(documents.render(invoice), f"{invoice.display_number}.pdf")
+
+
+@bp.get("/orders/<int:order_id>/receipt.pdf")
+@organiser_required
+def receipt_pdf(order_id: int):
+    found = _get_order(order_id)
+    if found.receipt is None:
+        abort(404)
+    return _pdf(documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@organiser_required
+def settings():
+    issuer = services.get_issuer()
+    form = IssuerForm(obj=issuer)
+    if request.method == "GET":
+        form.account_type.data = issuer.account_type.value
+    if form.validate_on_submit():
+        try:
+            services.update_issuer(
+                **{
+                    name: getattr(form, name).data or ""
+                    for name in services.ISSUER_FIELDS
+                    if name not in ("payment_terms_days",)
+                },
+                payment_terms_days=form.payment_terms_days.data,
+            )
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(_("Issuer settings saved."), "success")
+            return redirect(url_for("billing.settings"))
+    db.session.rollback()
+    status = 422 if request.method == "POST" else 200
+    return render_template("billing/settings.html", form=form), status
+
+
+@bp.route("/bank", methods=["GET", "POST"])
+@organiser_required
+def bank_import():
+    form = BankImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = services.import_bank_csv(
+                upload.read(), upload.filename or "", imported_by=current_user
+            )
+        except BillingError as error:
+            form.file.errors = [*form.file.errors, str(error)]
+        else:
+            return redirect(url_for("billing.bank_result", import_id=result.id))
+    imports = db.session.scalars(select(BankImport).order_by(BankImport.id.desc()).limit(20)).all()
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "billing/bank_import.html",
+            form=form,
+            imports=imports,
+            unmatched=services.unmatched_lines(),
+            assign_form=AssignLineForm(formdata=None),
+            suggestions=services.suggestions_for,
+        ),
+        status,
+    )
+
+
+@bp.get("/bank/<int:import_id>")
+@organiser_required
+def bank_result(import_id: int):
+    result = db.session.get(BankImport, import_id) or abort(404)
+    return render_template(
+        "billing/bank_result.html",
+        result=result,
+        assign_form=AssignLineForm(formdata=None),
+        suggestions=services.suggestions_for,
+    )
+
+
+def _line_response(line: BankStatementLine, form: AssignLineForm, status: int = 200):
+    if is_htmx():
+        return render_template(
+            "billing/_bank_line.html",
+            line=line,
+            assign_form=form,
+            suggestions=services.suggestions_for,
+        ), status
+    if status == 200:
+        return redirect(url_for("billing.bank_result", import_id=line.import_id))
+    return render_template(
+        "billing/bank_result.html",
+        result=line.bank_import,
+        assign_form=form,
+        failed_line=line.id,
+        suggestions=services.suggestions_for,
+    ), status
+
+
+@bp.post("/bank/lines/<int:line_id>/assign")
+@organiser_required
+def assign_line(line_id: int):
+    line = db.session.get(BankStatementLine, line_id) or abort(404)
+    form = AssignLineForm()
+    if form.validate_on_submit():
+        try:
+            services.resolve_bank_line(line, form.reference.data)
+        except BillingError as error:
+            _attach(form, error)
+            return _line_response(line, form, 422)
+        return _line_response(line, AssignLineForm(formdata=None))
+    return _line_response(line, form, 422)
+
+
+@bp.post("/bank/lines/<int:line_id>/ignore")
+@organiser_required
+def ignore_line(line_id: int):
+    line = db.session.get(BankStatementLine, line_id) or abort(404)
+    try:
+        services.ignore_bank_line(line)
+    except BillingError as error:
+        flash(str(error), "error")
+    return _line_response(line, AssignLineForm(formdata=None))
+
+
+@bp.post("/reminders")
+@organiser_required
+def send_reminders():
+    sent = services.send_reminders()
+    flash(_("%(count)s reminders sent.", count=sent), "success")
+    return redirect(url_for("billing.dashboard"))
+
+
+@bp.get("/export.<fmt>")
+@organiser_required
+def export(fmt: str):
+    stamp = date.today().isoformat()
+    if fmt == "csv":
+        response = make_response(exports.invoices_csv())
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        response.headers["Content-Disposition"] = f'attachment; filename="invoices-{stamp}.csv"'
+        return response
+    if fmt == "xlsx":
+        response = make_response(exports.workbook())
+        response.headers["Content-Type"] = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="billing-{stamp}.xlsx"'
+        return response
+    abort(404)
+
+
+# ------------------------------------------------------------------ the buyer
+
+
+def _my_order(order_id: int) -> Order:
+    """Only the buyer sees an order; anyone else gets 404 (not even its existence)."""
+    found = db.session.get(Order, order_id)
+    if found is None or found.user_id != current_user.id or found.status == OrderStatus.DRAFT:
+        abort(404)
+    return found
+
+
+@my_bp.get("/", endpoint="orders")
+@login_required
+def my_orders():
+    return render_template(
+        "billing/my_orders.html", orders=services.orders_for(current_user), **_labels()
+    )
+
+
+@my_bp.get("/<int:order_id>", endpoint="order")
+@login_required
+def my_order(order_id: int):
+    found = _my_order(order_id)
+    return render_template(
+        "billing/my_order.html",
+        order=found,
+        card_enabled=services.card_available(found),
+        returned=request.args.get("card") == "returned",
+        **_labels(),
+    )
+
+
+@my_bp.get("/<int:order_id>/status")
+@login_required
+def status(order_id: int):
+    """Polled after returning from the card page; 286 stops the polling once settled."""
+    found = _my_order(order_id)
+    code = 200 if found.status in OPEN_STATUSES else 286
+    return render_template("billing/_my_status.html", order=found, **_labels()), code
+
+
+@my_bp.get("/<int:order_id>/invoices/<int:invoice_id>.pdf", endpoint="invoice_pdf")
+@login_required
+def my_invoice_pdf(order_id: int, invoice_id: int):
+    found = _my_order(order_id)
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.order_id != found.id:
+        abort(404)
+    return _pdf(documents.render(invoice), f"{invoice.display_number}.pdf")
+
+
+@my_bp.get("/<int:order_id>/receipt.pdf", endpoint="receipt_pdf")
+@login_required
+def my_receipt_pdf(order_id: int):
+    found = _my_order(order_id)
+    if found.receipt is None:
+        abort(404)
+    return _pdf(documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf")
+
+
+@my_bp.post("/<int:order_id>/pay")
+@login_required
+def pay_by_card(order_id: int):
+    found = _my_order(order_id)
+    back = url_for("billing_public.order", order_id=found.id, _external=True)
+    try:
+        url = services.start_card_checkout(found, f"{back}?card=returned", back)
+    except BillingError as error:
+        flash(str(error), "error")
+        return redirect(url_for("billing_public.order", order_id=found.id))
+    except OSError:
+        current_app.logger.exception("card provider unreachable for order %s", found.id)
+        flash(_("The card payment service cannot be reached. Please try again later."), "error")
+        return redirect(url_for("billing_public.order", order_id=found.id))
+    return redirect(url)
+
+
+# ------------------------------------------------------------------ the webhook
+
+
+@webhook_bp.post("/card-webhook")
+@csrf.exempt
+def card_webhook():
+    provider = card.get_provider()
+    if provider is None:
+        abort(404)
+    payload = request.get_data(cache=False)
+    header = request.headers.get("Stripe-Signature", "")
+    try:
+        event = provider.parse_webhook(payload, header)
+    except card.SignatureError as error:
+        current_app.logger.warning("card webhook refused: %s", error)
+        return jsonify(status="error", error="invalid signature"), 400
+    except BillingError as error:
+        return jsonify(status="error", error=str(error)), 400
+    try:
+        outcome = services.handle_card_event(event)
+    except BillingError as error:
+        db.session.rollback()
+        return jsonify(status="error", error=str(error)), 400
+    return jsonify(status="ok", result=outcome)
