@@ -936,3 +936,34 @@ def dashboard(scope: Scope, editions: list[Edition], language: str = "en") -> Da
 
 def fiscal_year_today() -> int:
     return fiscal_year(today_jst())
+
+
+SMALL_GROUP = 3
+
+
+def public_countries(edition_ids: list[int]) -> Breakdown:
+    """Checked-in people per country for the public page: countries with fewer than
+    SMALL_GROUP people are merged, so that nobody can be singled out."""
+    full = country_breakdown(edition_ids)
+    rows, merged = [], 0
+    for row in full.rows:
+        if row["checked_in"] >= SMALL_GROUP:
+            rows.append({"label": row["label"], "checked_in": row["checked_in"]})
+        else:
+            merged += row["checked_in"]
+    if merged:
+        rows.append({"label": _("Other countries and regions"), "checked_in": merged})
+    return Breakdown(
+        "country",
+        _("Country or region"),
+        [
+            Column("label", _("Country or region"), numeric=False),
+            Column("checked_in", _("Participants")),
+        ],
+        rows,
+        series=("checked_in",),
+    )
+
+
+def localized_name(edition: Edition, language: str) -> str:
+    return (edition.name_ja if language == "ja" else edition.name_en) or edition.name_en

@@ -1,0 +1,115 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, legible on a phone.
+
+The drawing is 360 units wide, about a phone's CSS width, so text stays readable at 1:1 and
+grows on a desktop. Every chart sits beside a <table> with the same numbers; the SVG is only a
+picture of them (role="img" with a label).
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from convention.kpi.services import Breakdown
+
+WIDTH = 360
+LABEL_WIDTH = 132
+VALUE_WIDTH = 40
+BAR_HEIGHT = 13
+GAP = 9
+FONT = 12
+MAX_ROWS = 12
+COLOURS = ("#1b6b3a", "#8cc9a0")
+
+
+def _short(text: str, limit: int = 17) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _svg(height: float, label: str, body: list[str]) -> Markup:
+    return Markup(
+        f'<svg class="kpi-chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'aria-label="{escape(label)}" preserveAspectRatio="xMinYMin meet" '
+        f'xmlns="http://www.w3.org/2000/svg" font-size="{FONT}">' + "".join(body) + "</svg>"
+    )
+
+
+def bar_chart(breakdown: Breakdown, legend: dict[str, str] | None = None) -> Markup:
+    """Horizontal bars, one group per row, one bar per series."""
+    series = breakdown.series
+    rows = breakdown.rows[:MAX_ROWS]
+    body: list[str] = []
+    top = 4.0
+    if len(series) > 1 and legend:
+        x = 0.0
+        for index, key in enumerate(series):
+            body.append(
+                f'<rect x="{x}" y="{top}" width="11" height="11" fill="{COLOURS[index]}"/>'
+                f'<text x="{x + 15}" y="{top + 10}">{escape(legend.get(key, key))}</text>'
+            )
+            x += 20 + 7 * len(legend.get(key, key))
+        top += 22
+    largest = max([row.get(key) or 0 for row in rows for key in series] + [1])
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    group = BAR_HEIGHT * len(series) + GAP
+    for number, row in enumerate(rows):
+        y = top + number * group
+        label = str(row[breakdown.label_key])
+        body.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR_HEIGHT * len(series) / 2 + 4:.1f}" '
+            f'text-anchor="end"><title>{escape(label)}</title>{escape(_short(label))}</text>'
+        )
+        for index, key in enumerate(series):
+            value = row.get(key) or 0
+            width = span * value / largest
+            bar_y = y + index * BAR_HEIGHT
+            body.append(
+                f'<rect x="{LABEL_WIDTH}" y="{bar_y:.1f}" width="{width:.1f}" '
+                f'height="{BAR_HEIGHT - 2}" fill="{COLOURS[index % len(COLOURS)]}"/>'
+                f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{bar_y + BAR_HEIGHT - 3:.1f}" '
+                f'font-size="{FONT - 1}">{value}</text>'
+            )
+    height = top + max(len(rows), 1) * group + 2
+    return _svg(height, breakdown.title, body)
+
+
+def column_chart(breakdown: Breakdown) -> Markup:
+    """Vertical columns over time (arrivals per 15 minutes), hours marked below."""
+    key = breakdown.series[0]
+    rows = breakdown.rows
+    height, bottom, left = 170.0, 24.0, 30.0
+    plot_height = height - bottom - 8
+    largest = max([row.get(key) or 0 for row in rows] + [1])
+    slot = (WIDTH - left - 4) / max(len(rows), 1)
+    body = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH}" y2="{height - bottom}" '
+        'stroke="#777" stroke-width="1"/>',
+        f'<text x="{left - 4}" y="14" text-anchor="end" font-size="{FONT - 1}">{largest}</text>',
+        f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end" '
+        f'font-size="{FONT - 1}">0</text>',
+    ]
+    label_every = max(1, round(len(rows) / 6))
+    for number, row in enumerate(rows):
+        value = row.get(key) or 0
+        bar = plot_height * value / largest
+        x = left + number * slot
+        body.append(
+            f'<rect x="{x + 0.5:.1f}" y="{height - bottom - bar:.1f}" '
+            f'width="{max(slot - 1, 0.5):.1f}" height="{bar:.1f}" fill="{COLOURS[0]}">'
+            f"<title>{escape(row['label'])}: {value}</title></rect>"
+        )
+        if number % label_every == 0:
+            body.append(
+                f'<text x="{x:.1f}" y="{height - 8}" font-size="{FONT - 2}">'
+                f"{escape(row.get('time', row['label']))}</text>"
+            )
+    return _svg(height, breakdown.title, body)
+
+
+def chart(breakdown: Breakdown) -> Markup:
+    legend = {column.key: str(column.label) for column in breakdown.columns}
+    if not breakdown.rows:
+        return Markup("")
+    if breakdown.chart == "columns":
+        return column_chart(breakdown)
+    return bar_chart(breakdown, legend)
