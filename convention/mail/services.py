@@ -191,8 +191,9 @@ def deliver_due(limit: int = 100) -> int:
         return len(messages)
     try:
         connection = _smtp(url)
-    except (OSError, smtplib.SMTPException) as error:
-        # The server is unreachable: every message of the batch waits for its next attempt.
+    except Exception as error:  # unreachable, refused the log-in, or a malformed MAIL_URL
+        current_app.logger.warning("cannot connect to the mail server: %s", error)
+        # Every message of the batch waits for its next attempt.
         for message in messages:
             _schedule_retry(message, error)
         db.session.commit()
@@ -200,20 +201,29 @@ def deliver_due(limit: int = 100) -> int:
     delivered = 0
     try:
         for index, message in enumerate(messages):
+            broken: Exception | None = None
             try:
                 connection.send_message(_as_email(message))
-            except (OSError, smtplib.SMTPServerDisconnected) as error:
-                # The connection broke: this message and the rest of the batch retry later.
-                for rest in messages[index:]:
-                    _schedule_retry(rest, error)
-                db.session.commit()
-                break
-            except Exception as error:  # refused by the server, or a broken attachment
+            except smtplib.SMTPServerDisconnected as error:
+                broken = error
+            except smtplib.SMTPException as error:
+                # Refused by the server (SMTPException is an OSError, so it comes first).
                 current_app.logger.warning("mail %s not sent: %s", message.id, error)
+                _schedule_retry(message, error)
+            except OSError as error:  # timeout, reset connection
+                broken = error
+            except Exception as error:  # a broken attachment: this message only
+                current_app.logger.exception("mail %s could not be built", message.id)
                 _schedule_retry(message, error)
             else:
                 _mark_done(message, OutboxStatus.SENT)
                 delivered += 1
+            if broken is not None:
+                # The connection broke: this message and the rest of the batch retry later.
+                for rest in messages[index:]:
+                    _schedule_retry(rest, broken)
+                db.session.commit()
+                break
             db.session.commit()
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
