@@ -73,6 +73,8 @@ def test_visitor_browses_programme_switches_language_signs_up_verifies_and_logs_
     expect(password).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#password-error")).to_be_visible()
     expect(page.locator("#password-error")).to_contain_text("10")
+    # A screen reader announces the hint and the error with the field.
+    expect(password).to_have_accessible_description(re.compile(r"At least 10 characters.*10"))
     expect(page.get_by_label("Full name")).to_have_value("Hana Suzuki")
 
     password.fill(PASSWORD)

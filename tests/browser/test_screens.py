@@ -6,6 +6,7 @@ Screenshots land in test-artifacts/screens/ (ignored by git) for a human to look
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -102,3 +103,24 @@ def test_main_pages_fit_phone_and_desktop(
     expect(page.locator("#messages")).to_be_visible()
     fits_the_width(page)
     shoot(page, "outbox", size)
+
+
+# A living sample of the utility classes documented at the top of app.css.
+UTILITIES = Path(__file__).with_name("utilities.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_utility_classes_render(browser, new_page, live_server, size):
+    viewport = PHONE if size == "phone" else DESKTOP
+    page = new_page(browser, viewport=viewport, is_mobile=size == "phone")
+    page.route(
+        live_server.url("/utilities"),
+        lambda route: route.fulfill(body=UTILITIES, content_type="text/html"),
+    )
+    page.goto("/utilities")
+    error_banner = page.locator(".result-error")
+    expect(error_banner).to_have_css("background-color", "rgb(179, 38, 30)")
+    expect(page.locator(".result-ok")).to_have_css("color", "rgb(255, 255, 255)")
+    assert page.locator(".sr-only").bounding_box()["width"] <= 1
+    fits_the_width(page)
+    shoot(page, "utilities", size)
