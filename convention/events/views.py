@@ -9,7 +9,7 @@ from flask_babel import get_locale
 
 from convention.events import services
 from convention.events.services import ProgrammeFilter
-from convention.htmx import render
+from convention.htmx import render, wants_fragment
 from convention.i18n import localized
 
 bp = Blueprint("events", __name__)
@@ -58,7 +58,7 @@ def programme():
         count=len(sessions),
         # An htmx swap of the list also refreshes the filter form (out of band) so that its
         # selects match the list after a day tab was clicked.
-        oob_filters=True,
+        oob_filters=wants_fragment("session-list"),
     )
 
 

@@ -245,3 +245,9 @@ def test_programme_ics_has_every_session_and_honours_filters(client, edition):
 
 def test_programme_ics_without_edition_is_404(client, app):
     assert client.get("/programme.ics").status_code == 404
+
+
+def test_full_page_has_the_filter_form_once(client, edition):
+    page = client.get("/programme", headers=EN).text
+    assert page.count('id="programme-filters"') == 1
+    assert "hx-swap-oob" not in page
