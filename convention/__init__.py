@@ -47,6 +47,7 @@ def _register_features(app: Flask) -> None:
         checkin,
         demo,
         events,
+        jobs,
         kpi,
         mail,
         matching,
@@ -58,6 +59,7 @@ def _register_features(app: Flask) -> None:
     features = (
         accounts,
         mail,
+        jobs,
         events,
         registration,
         billing,

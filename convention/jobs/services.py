@@ -1,0 +1,53 @@
+"""Tracked jobs: start one, report its progress, finish it."""
+
+from __future__ import annotations
+
+from convention.extensions import db
+from convention.jobs import run_or_enqueue
+from convention.jobs.models import BackgroundJob, JobStatus
+from convention.timeutil import utcnow
+
+
+def start(kind: str, path: str, *args, created_by=None, **kwargs) -> BackgroundJob:
+    """Record a job and run `path(job_id, *args)` in the worker (or inline without Redis)."""
+    job = BackgroundJob(kind=kind, created_by_id=getattr(created_by, "id", None))
+    db.session.add(job)
+    db.session.commit()
+    run_or_enqueue("convention.jobs.services:_run_tracked", job.id, path, *args, **kwargs)
+    return job
+
+
+def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
+    from convention.jobs import resolve
+
+    report_progress(job_id, 0, status=JobStatus.RUNNING)
+    try:
+        result_url = resolve(path)(job_id, *args, **kwargs)
+    except Exception as error:
+        db.session.rollback()
+        job = db.session.get(BackgroundJob, job_id)
+        job.status = JobStatus.FAILED
+        job.error = f"{type(error).__name__}: {error}"[:2000]
+        job.finished_at = utcnow()
+        db.session.commit()
+        raise
+    job = db.session.get(BackgroundJob, job_id)
+    job.status = JobStatus.DONE
+    job.progress = 100
+    job.result_url = result_url if isinstance(result_url, str) else None
+    job.finished_at = utcnow()
+    db.session.commit()
+
+
+def report_progress(
+    job_id: int, percent: int, message: str = "", *, status: JobStatus | None = None
+) -> None:
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None:
+        return
+    job.progress = max(0, min(100, int(percent)))
+    if message:
+        job.message = message[:500]
+    if status is not None:
+        job.status = status
+    db.session.commit()

@@ -1,0 +1,92 @@
+"""Tracked background jobs: inline without Redis, through an RQ worker with Redis."""
+
+from __future__ import annotations
+
+import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from convention.extensions import db
+from convention.jobs import services as jobs
+from convention.jobs.models import BackgroundJob, JobStatus
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+# One worker runs these, so two runs never share the Redis queue at once.
+pytestmark = pytest.mark.xdist_group("redis")
+
+
+def count_to_three(job_id: int, label: str) -> str:
+    for step in range(1, 4):
+        jobs.report_progress(job_id, step * 33, f"{label} {step}/3")
+    return "/done"
+
+
+def always_fails(job_id: int) -> None:
+    raise RuntimeError("the printer is on fire")
+
+
+def test_inline_job_runs_to_the_end_and_keeps_its_result(app, organiser):
+    job = jobs.start("count", "tests.test_jobs:count_to_three", "badge", created_by=organiser)
+    db.session.refresh(job)
+    assert job.status == JobStatus.DONE
+    assert job.progress == 100
+    assert job.message == "badge 3/3"
+    assert job.result_url == "/done"
+
+
+def test_failed_job_records_the_error(app):
+    job = jobs.start("broken", "tests.test_jobs:always_fails")
+    db.session.refresh(job)
+    assert job.status == JobStatus.FAILED
+    assert "printer is on fire" in job.error
+
+
+def test_progress_fragment_polls_until_the_job_is_finished(app, organiser_client):
+    running = BackgroundJob(kind="badges", status=JobStatus.RUNNING, progress=40)
+    finished = BackgroundJob(kind="badges", status=JobStatus.DONE, progress=100, result_url="/x")
+    db.session.add_all([running, finished])
+    db.session.commit()
+
+    headers = {"HX-Request": "true", "HX-Target": f"job-{running.id}"}
+    response = organiser_client.get(f"/admin/jobs/{running.id}", headers=headers)
+    assert response.status_code == 200
+    assert 'hx-trigger="every 1s"' in response.text
+    assert 'value="40"' in response.text
+
+    headers["HX-Target"] = f"job-{finished.id}"
+    response = organiser_client.get(f"/admin/jobs/{finished.id}", headers=headers)
+    assert response.status_code == 286  # htmx stops polling
+    assert "hx-trigger" not in response.text
+    assert 'href="/x"' in response.text
+
+    page = organiser_client.get(f"/admin/jobs/{finished.id}")
+    assert page.status_code == 200
+    assert "<html" in page.text
+
+
+@pytest.fixture
+def redis_queue_app(app):
+    try:
+        Redis.from_url(REDIS_URL).ping()
+    except RedisConnectionError as error:
+        from tests.conftest import missing_service
+
+        missing_service(f"Redis at {REDIS_URL}: {error}")
+    Redis.from_url(REDIS_URL).flushdb()
+    app.config.update(REDIS_URL=REDIS_URL, JOBS_INLINE=False)
+    yield app
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_with_redis_the_job_waits_for_a_worker_then_runs(redis_queue_app, runner):
+    job = jobs.start("count", "tests.test_jobs:count_to_three", "invoice")
+    db.session.refresh(job)
+    assert job.status == JobStatus.QUEUED  # nothing ran in the request
+
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job.id)
+    assert job.status == JobStatus.DONE
+    assert job.message == "invoice 3/3"
