@@ -224,7 +224,7 @@ def new_page(_opened, live_server) -> Callable:
 
     def make(browser, viewport: dict = DESKTOP, **options):
         context = browser.new_context(
-            viewport=viewport, base_url=live_server.base_url, locale="en-GB", **options
+            viewport=viewport, base_url=live_server.base_url, **{"locale": "en-GB", **options}
         )
         context.set_default_timeout(10_000)
         _opened.contexts.append(context)

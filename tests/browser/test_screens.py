@@ -5,6 +5,7 @@ Screenshots land in test-artifacts/screens/ (ignored by git) for a human to look
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -124,3 +125,24 @@ def test_utility_classes_render(browser, new_page, live_server, size):
     assert page.locator(".sr-only").bounding_box()["width"] <= 1
     fits_the_width(page)
     shoot(page, "utilities", size)
+
+
+def test_keyboard_user_gets_skip_link_and_visible_focus(page: Page, live_server):
+    page.goto("/account/login")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.bounding_box()["y"] < 0  # out of sight until needed
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    assert skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+
+    page.get_by_label("Email").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    expect(page.get_by_label("Password")).not_to_have_css("outline-style", "none")
+    page.keyboard.press("Tab")
+    button = page.locator("main").get_by_role("button", name="Log in")
+    expect(button).to_be_focused()
+    expect(button).to_have_css("outline-width", "3px")
+    shoot(page, "focus", "desktop")
