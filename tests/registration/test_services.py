@@ -210,7 +210,11 @@ def test_session_capacity_waitlist_and_promotion(edition, outbox):
     first = services.sign_up_for_session(one, session)
     second = services.sign_up_for_session(two, session)
     third = services.sign_up_for_session(three, session)
-    assert (first.status, second.status, third.status) == (SS.CONFIRMED, SS.WAITLISTED, SS.WAITLISTED)
+    assert (first.status, second.status, third.status) == (
+        SS.CONFIRMED,
+        SS.WAITLISTED,
+        SS.WAITLISTED,
+    )
     services.cancel_signup(first)
     assert second.status == SS.CONFIRMED and third.status == SS.WAITLISTED
     assert outbox()[-1].template == "registration/signup_promoted"

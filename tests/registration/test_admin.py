@@ -1,0 +1,254 @@
+"""The organisers' registrant list, exports, waiting lists, messages and ticket types."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from convention.accounts.models import ParticipantCategory
+from convention.extensions import db
+from convention.registration import services
+from convention.registration.models import RegistrationStatus as RS
+from convention.registration.models import TicketType
+from tests.factories import make_edition, make_session, make_user
+from tests.registration.helpers import make_registration, make_ticket_type, make_university
+
+HX = {"HX-Request": "true"}
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def edition(app):
+    return make_edition(start=date.today() + timedelta(days=30), is_current=True)
+
+
+@pytest.fixture
+def general(edition):
+    return make_ticket_type(edition, name_en="General admission", capacity=1000)
+
+
+def test_list_search_is_a_fragment_for_htmx_and_a_page_otherwise(organiser_client, general):
+    make_registration(general, user=make_user(name="Hanako Sato"), organization="Port Authority")
+    make_registration(general, user=make_user(name="John Smith"), organization="Smith & Co")
+    page = organiser_client.get("/admin/registrations?q=port", headers=EN)
+    assert page.status_code == 200 and "<html" in page.text
+    assert "Hanako Sato" in page.text and "John Smith" not in page.text
+    fragment = organiser_client.get(
+        "/admin/registrations?q=smith",
+        headers={**HX, **EN, "HX-Target": "registration-results"},
+    )
+    assert "<html" not in fragment.text and 'id="registration-results"' in fragment.text
+    assert "John Smith" in fragment.text and "Hanako Sato" not in fragment.text
+    # LIKE wildcards typed by the organiser are taken literally.
+    assert (
+        "No registration matches"
+        in organiser_client.get("/admin/registrations?q=%25", headers=EN).text
+    )
+
+
+def test_filters_and_sort(organiser_client, edition, general):
+    student = make_ticket_type(edition, name_en="Student", category=ParticipantCategory.STUDENT)
+    ynu = make_university()
+    make_registration(
+        student,
+        user=make_user(name="Student A"),
+        university_id=ynu.id,
+        faculty="Eng",
+        study_year="B3",
+    )
+    make_registration(general, user=make_user(name="Overseas B"), country="VN")
+    text = organiser_client.get("/admin/registrations?category=student", headers=EN).text
+    assert "Student A" in text and "Overseas B" not in text
+    text = organiser_client.get("/admin/registrations?country=vn", headers=EN).text
+    assert "Overseas B" in text and "Student A" not in text
+    text = organiser_client.get(f"/admin/registrations?university={ynu.id}", headers=EN).text
+    assert "Student A" in text and "Overseas B" not in text
+    text = organiser_client.get("/admin/registrations?university=in_city", headers=EN).text
+    assert "Student A" in text and "Overseas B" not in text
+    text = organiser_client.get(f"/admin/registrations?ticket_type={general.id}", headers=EN).text
+    assert "Overseas B" in text and "Student A" not in text
+    text = organiser_client.get("/admin/registrations?sort=name", headers=EN).text
+    assert text.index("Overseas B") < text.index("Student A")
+    text = organiser_client.get("/admin/registrations?status=cancelled", headers=EN).text
+    assert "No registration matches" in text
+    # Nonsense filters are ignored, never a 500.
+    odd = organiser_client.get("/admin/registrations?page=-3&sort=drop&status=x&ticket_type=y")
+    assert odd.status_code == 200
+
+
+def _count_queries(app, action) -> int:
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    return len(statements)
+
+
+def test_list_page_query_count_does_not_grow_with_rows(app, organiser_client, edition, general):
+    universities = [make_university(f"University {n}") for n in range(3)]
+    student = make_ticket_type(edition, category=ParticipantCategory.STUDENT)
+
+    def add(n):
+        for i in range(n):
+            make_registration(
+                student,
+                university_id=universities[i % 3].id,
+                faculty="Eng",
+                study_year="B1",
+            )
+
+    add(2)
+    db.session.expire_all()
+    few = _count_queries(app, lambda: organiser_client.get("/admin/registrations"))
+    add(30)
+    db.session.expire_all()
+    many = _count_queries(app, lambda: organiser_client.get("/admin/registrations"))
+    assert many == few
+    assert many <= 8  # user, roles, edition, ticket types, universities, the page
+
+
+def test_pagination(organiser_client, general, monkeypatch):
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    for n in range(5):
+        make_registration(general, user=make_user(name=f"Person {n}"))
+    first = organiser_client.get("/admin/registrations?sort=oldest", headers=EN).text
+    assert "Page 1 of 3" in first and "Person 0" in first and "Person 2" not in first
+    third = organiser_client.get("/admin/registrations?sort=oldest&page=3", headers=EN).text
+    assert "Person 4" in third and "Person 0" not in third
+
+
+def test_csv_and_xlsx_exports_follow_the_filters(organiser_client, general):
+    make_registration(general, user=make_user(name="山田 太郎"), organization="=HYPERLINK()")
+    make_registration(general, user=make_user(name="Jane Doe"), country="GB")
+    response = organiser_client.get("/admin/registrations/export.csv?country=JP", headers=EN)
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["No.", "Name", "Email"]
+    assert [row[1] for row in rows[1:]] == ["山田 太郎"]
+    assert rows[1][3] == "'=HYPERLINK()"  # never a live formula
+    xlsx = organiser_client.get("/admin/registrations/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["Jane Doe", "山田 太郎"]
+    assert organiser_client.get("/admin/registrations/export.pdf").status_code == 404
+
+
+def test_approve_and_reject_from_the_detail_page(organiser_client, edition, outbox):
+    vip = make_ticket_type(edition, requires_approval=True)
+    one, two = make_registration(vip), make_registration(vip)
+    detail = organiser_client.get(f"/admin/registrations/{one.id}", headers=EN)
+    assert "Approve" in detail.text
+    organiser_client.post(f"/admin/registrations/{one.id}/approve")
+    organiser_client.post(f"/admin/registrations/{two.id}/reject")
+    assert one.status == RS.CONFIRMED and two.status == RS.REJECTED
+    # A second approval is refused with a message, nothing changes.
+    organiser_client.post(f"/admin/registrations/{one.id}/approve")
+    assert one.status == RS.CONFIRMED
+    assert organiser_client.post(f"/admin/registrations/{one.id}/explode").status_code == 404
+    assert organiser_client.get("/admin/registrations/999999").status_code == 404
+
+
+def test_waitlist_reorder_and_promote(organiser_client, edition):
+    small = make_ticket_type(edition, capacity=1)
+    make_registration(small)
+    a = make_registration(small, user=make_user(name="Waiting First"))
+    b = make_registration(small, user=make_user(name="Waiting Second"))
+    page = organiser_client.get("/admin/waitlists", headers=EN)
+    assert page.text.index("Waiting First") < page.text.index("Waiting Second")
+    organiser_client.post(f"/admin/waitlists/registration/{b.id}/up")
+    assert [r.id for r in services.waitlist(small)] == [b.id, a.id]
+    organiser_client.post(f"/admin/waitlists/registration/{b.id}/promote")
+    assert b.status == RS.WAITLISTED  # full: refused
+    session = make_session(edition, capacity=1)
+    holder = make_registration(make_ticket_type(edition))
+    services.sign_up_for_session(holder, session)
+    waiting = services.sign_up_for_session(make_registration(make_ticket_type(edition)), session)
+    session.capacity = 2
+    db.session.commit()
+    organiser_client.post(f"/admin/waitlists/signup/{waiting.id}/promote")
+    assert waiting.status.value == "confirmed"
+
+
+def test_ticket_type_admin_create_and_capacity_raise_promotes(organiser_client, edition, outbox):
+    response = organiser_client.post(
+        "/admin/ticket-types/new",
+        data={
+            "name_ja": "一般",
+            "name_en": "General",
+            "category": "general",
+            "price": "0",
+            "capacity": "1",
+            "position": "0",
+        },
+    )
+    assert response.status_code == 303
+    ticket_type = db.session.scalars(sa.select(TicketType)).one()
+    make_registration(ticket_type)
+    waiting = make_registration(ticket_type)
+    edit = organiser_client.get(f"/admin/ticket-types/{ticket_type.id}/edit")
+    assert edit.status_code == 200
+    organiser_client.post(
+        f"/admin/ticket-types/{ticket_type.id}/edit",
+        data={
+            "name_ja": "一般",
+            "name_en": "General",
+            "category": "general",
+            "price": "0",
+            "capacity": "2",
+            "position": "0",
+        },
+    )
+    db.session.refresh(waiting)
+    assert waiting.status == RS.CONFIRMED
+    bad = organiser_client.post(
+        f"/admin/ticket-types/{ticket_type.id}/edit",
+        data={"name_ja": "一般", "name_en": "General", "category": "general", "price": "-5"},
+        headers=EN,
+    )
+    assert bad.status_code == 400
+
+
+def test_message_a_seminar_segment(organiser_client, edition, general, outbox):
+    session = make_session(edition, title_en="Offshore wind")
+    inside = make_registration(general)
+    outside = make_registration(general)
+    services.sign_up_for_session(inside, session)
+    response = organiser_client.post(
+        "/admin/registrations/message",
+        data={"segment": f"session:{session.id}", "subject": "Room change", "body": "Room B now."},
+    )
+    assert response.status_code == 303
+    sent = [m for m in outbox() if m.template == "registration/segment"]
+    assert [m.recipient for m in sent] == [inside.user.email]
+    assert sent[0].subject == "Room change" and "Room B now." in sent[0].body_text
+    assert outside.user.email not in [m.recipient for m in sent]
+    bad = organiser_client.post(
+        "/admin/registrations/message",
+        data={"segment": "everyone-ever", "subject": "x", "body": "y"},
+    )
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/registrations",
+        "/admin/registrations/export.csv",
+        "/admin/waitlists",
+        "/admin/ticket-types",
+        "/admin/registrations/message",
+    ],
+)
+def test_attendees_cannot_open_organiser_pages(attendee_client, edition, url):
+    assert attendee_client.get(url).status_code == 403
