@@ -1,0 +1,95 @@
+"""Demo billing: the issuer (a fictional city convention committee) and a few orders in every
+state. Paid-ticket orders are made by registration's demo, sponsor orders by sponsors'."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from convention.billing import services, tnumber
+from convention.billing.models import PaymentMethod, ProductFamily
+from convention.billing.services import Buyer, Line
+from convention.timeutil import utcnow
+
+# A made-up base; tnumber.make adds the National Tax Agency check digit, so it validates.
+DEMO_REGISTRATION_NUMBER = tnumber.make("020005010001")
+
+
+def load(edition) -> None:
+    services.update_issuer(
+        name_ja="みなと市脱炭素コンベンション実行委員会",
+        name_en="Minato City Decarbonization Convention Executive Committee",
+        registration_number=DEMO_REGISTRATION_NUMBER,
+        postal_code="231-0017",
+        address_ja="神奈川県みなと市中区港町1-1 みなと市役所 温暖化対策統括本部内",
+        address_en="c/o Climate Action Office, Minato City Hall, 1-1 Minatocho, Naka-ku, "
+        "Minato City, Kanagawa",
+        phone="045-000-1234",
+        email="billing@convention.example",
+        bank_name="みなと中央銀行",
+        bank_branch="市役所出張所",
+        account_type="ordinary",
+        account_number="1234567",
+        account_holder_kana="ミナトシダツタンソコンベンシヨンジツコウイインカイ",
+        payment_terms_days=30,
+    )
+    now = utcnow()
+
+    def order(buyer: Buyer, family: ProductFamily, lines: list[Line]):
+        return services.create_order(buyer, family, lines, edition=edition)
+
+    # Paid by bank transfer, receipt issued.
+    paid = order(
+        Buyer(
+            "経理部 佐藤 花子",
+            "keiri@greentech.example",
+            "株式会社グリーンテック",
+            "東京都港区芝1-2-3",
+        ),
+        ProductFamily.BOOTH,
+        [Line("展示ブース（標準 3m×3m）", "Exhibition booth (standard 3 m × 3 m)", 150_000)],
+    )
+    services.issue_invoice(paid, language="ja", now=now - timedelta(days=20))
+    services.record_payment(
+        paid,
+        paid.total,
+        received_on=(now - timedelta(days=5)).date(),
+        payer_name="ｶ)ｸﾞﾘｰﾝﾃｯｸ",
+        reference=paid.reference,
+        method=PaymentMethod.BANK_TRANSFER,
+    )
+
+    # Partially paid: the buyer forgot the power supply option.
+    partial = order(
+        Buyer("Lars Nielsen", "lars@nordicwind.example", "Nordic Wind A/S", "Copenhagen, Denmark"),
+        ProductFamily.BOOTH,
+        [
+            Line("展示ブース（角小間）", "Exhibition booth (corner)", 180_000),
+            Line("電源工事 1.5kW", "Power supply 1.5 kW", 20_000),
+        ],
+    )
+    services.issue_invoice(partial, language="en", now=now - timedelta(days=15))
+    services.record_payment(
+        partial, 198_000, payer_name="NORDIC WIND A/S", method=PaymentMethod.BANK_TRANSFER
+    )
+
+    # Overdue: invoiced long ago, nothing received yet.
+    overdue = order(
+        Buyer(
+            "総務課 田中 一郎", "soumu@minato-gas.example", "みなとガス株式会社", "みなと市西区2-3"
+        ),
+        ProductFamily.SPONSORSHIP,
+        [Line("シルバースポンサー協賛金", "Silver sponsorship", 500_000)],
+    )
+    services.issue_invoice(
+        overdue,
+        language="ja",
+        now=now - timedelta(days=45),
+        due_date=(now - timedelta(days=15)).date(),
+    )
+
+    # A draft not yet invoiced.
+    order(
+        Buyer("鈴木 美咲", "suzuki@ecohouse.example", "エコハウス合同会社"),
+        ProductFamily.BOOTH,
+        [Line("展示ブース（小）", "Exhibition booth (small)", 80_000)],
+    )
