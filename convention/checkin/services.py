@@ -425,8 +425,7 @@ def scan(
     direction = ScanDirection(direction)
     nonce = nonce or secrets.token_hex(16)
     received = utcnow()
-    if scanned_at is None or scanned_at > received + CLOCK_SKEW:
-        scanned_at = received
+    scanned_at = scanned_at or received
 
     replay = _replay(nonce)
     if replay is not None:

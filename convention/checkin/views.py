@@ -156,13 +156,16 @@ def api_scan():
         data = parse_scan_request(request.get_json(silent=True))
     except BadRequest as error:
         return _api_error(400, "bad_request", error, error.field)
+    scanned_at = data["scanned_at"]
+    if scanned_at is not None and scanned_at > utcnow() + services.CLOCK_SKEW:
+        scanned_at = None  # a device clock far ahead is not believed: the server's time counts
     try:
         outcome = services.scan(
             data["token"],
             data["list"],
             direction=data["direction"],
             nonce=data["nonce"],
-            scanned_at=data["scanned_at"],
+            scanned_at=scanned_at,
             device=device,
             staff=staff,
             offline=data["offline"],

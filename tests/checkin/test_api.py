@@ -281,3 +281,13 @@ def test_device_token_command_prints_the_token_last(runner, door):
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert services.device_for_token(token).name == "Door C scanner"
+
+
+def test_a_device_clock_far_ahead_is_not_believed(client, edition, device_token):
+    make_list(edition)  # no valid dates
+    registration = make_registration(edition)
+    ahead = (services.utcnow() + timedelta(days=3)).isoformat()
+    data = _reason(client, registration.badge_token, device_token, scanned_at=ahead)
+    assert data["status"] == "ok"
+    stored = db.session.get(Scan, data["scan_id"]).scanned_at
+    assert stored < services.utcnow() + timedelta(minutes=1)
