@@ -321,8 +321,6 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
         if meeting.fixed is not None:
             model.Add(h == 1)
         held.append(h)
-        if meeting.id in hint:
-            model.AddHint(x[i, hint[meeting.id]], 1)
     for vars_ in by_slot.values():
         if len(vars_) > inst.tables:
             model.Add(sum(vars_) <= inst.tables)
@@ -334,7 +332,9 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     for i, meeting in enumerate(inst.meetings):
         for person in meeting.participants:
             per_person_meetings.setdefault(person, []).append(i)
-    hint_busy = _busy_from(inst, hint)
+    busy_vars: dict[tuple[str, int], object] = {}
+    start_vars: dict[tuple[str, int], object] = {}
+    any_vars: dict[str, object] = {}
     for person, indexes in per_person_meetings.items():
         busy = []
         for slot in range(inst.slots):
@@ -344,7 +344,7 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
                 continue
             b = model.NewBoolVar(f"b_{person}_{slot}")
             model.Add(sum(vars_) == b)
-            model.AddHint(b, int(slot in hint_busy.get(person, ())))
+            busy_vars[person, slot] = b
             busy.append(b)
         starts = []
         for slot, b in enumerate(busy):
@@ -355,11 +355,13 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
                 starts.append(b)  # a run of meetings always starts here when busy
                 continue
             st = model.NewBoolVar(f"s_{person}_{slot}")
+            start_vars[person, slot] = st
             model.AddImplication(st, b)
             model.AddImplication(st, previous.Not())
             model.AddBoolOr([st, b.Not(), previous])
             starts.append(st)
         any_meeting = model.NewBoolVar(f"any_{person}")
+        any_vars[person] = any_meeting
         model.AddBoolOr([h for i in indexes for h in [held[i]]]).OnlyEnforceIf(any_meeting)
         model.AddBoolAnd([held[i].Not() for i in indexes]).OnlyEnforceIf(any_meeting.Not())
         runs = sum(starts)
@@ -372,6 +374,23 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     score = sum(w * h for w, h in zip(weights, held, strict=True))
     upper = sum(weights)
 
+    def add_hints(placed: dict[str, int]) -> None:
+        """A complete hint (every variable) lets the solver start right from a schedule."""
+        model.ClearHints()
+        busy_now = _busy_from(inst, placed)
+        for (i, slot), var in x.items():
+            model.AddHint(var, int(placed.get(inst.meetings[i].id) == slot))
+        for i, meeting in enumerate(inst.meetings):
+            model.AddHint(held[i], int(meeting.id in placed))
+        for (person, slot), var in busy_vars.items():
+            model.AddHint(var, int(slot in busy_now.get(person, ())))
+        for (person, slot), var in start_vars.items():
+            mine = busy_now.get(person, set())
+            model.AddHint(var, int(slot in mine and slot - 1 not in mine))
+        for person, var in any_vars.items():
+            model.AddHint(var, int(bool(busy_now.get(person))))
+
+    add_hints(hint)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     deadline = started + limit
@@ -389,15 +408,14 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
         if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return _output(inst, hint, "timeout", started)
         best_score = int(round(solver.ObjectiveValue()))
-        phase1_optimal = result == cp_model.OPTIMAL
+        phase1_optimal = result == cp_model.OPTIMAL or best_score == upper
         if best_score < hint_score:  # never worse than the greedy start
             best_score = hint_score
         else:
-            hint = _placed_from(inst, solver, x)
-            model.ClearHints()
-            for i, meeting in enumerate(inst.meetings):
-                if meeting.id in hint:
-                    model.AddHint(x[i, hint[meeting.id]], 1)
+            found = _placed_from(inst, solver, x)
+            if best_score > hint_score or _total_breaks(inst, found) < _total_breaks(inst, hint):
+                hint = found
+            add_hints(hint)
 
     # Phase 2: keep that score, fewest breaks.
     model.Add(score >= best_score)
@@ -416,12 +434,15 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placed = _placed_from(inst, solver, x)
         status = "optimal" if result == cp_model.OPTIMAL and phase1_optimal else "feasible"
-        hint_breaks = sum(_breaks_by_participant(inst.meetings, hint).values())
-        if sum(_breaks_by_participant(inst.meetings, placed).values()) > hint_breaks:
+        if _total_breaks(inst, placed) > _total_breaks(inst, hint):
             placed = hint  # the solver's last word is never worse than what it started from
         return _output(inst, placed, status, started)
     # Phase 2 found nothing in its time: the phase-1 (or greedy) schedule still stands.
     return _output(inst, hint, "feasible" if hint else "timeout", started)
+
+
+def _total_breaks(inst: _Instance, placed: dict[str, int]) -> int:
+    return sum(_breaks_by_participant(inst.meetings, placed).values())
 
 
 def _domain(meeting: _Meeting) -> list[int]:
