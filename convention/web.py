@@ -11,6 +11,7 @@ from flask import (
     current_app,
     has_request_context,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -107,7 +108,12 @@ def _error_response(code: int, message: str | None = None):
 
 
 def _handle_http_error(error: HTTPException):
-    return _error_response(error.code or 500)
+    response = make_response(_error_response(error.code or 500))
+    # Keep what the exception says besides its body: Allow on 405, WWW-Authenticate on 401.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _handle_csrf_error(error: CSRFError):

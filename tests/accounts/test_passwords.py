@@ -180,6 +180,7 @@ def test_log_in_is_rate_limited_with_a_page_in_the_visitors_language(app, new_cl
         assert log_in(client, "someone@example.org", "wrong guess").status_code == 200
     response = log_in(client, "someone@example.org", PASSWORD)
     assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
     assert '<html lang="ja">' in response.text
     with app.test_request_context(), force_locale("ja"):
         title = str(ERROR_TITLES[429])
