@@ -1,0 +1,49 @@
+"""`flask matching ...`: the scheduler on a file (no database) and request expiry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Blueprint
+
+from convention.matching.scheduler import InstanceError, solve
+
+cli = Blueprint("matching_cli", __name__, cli_group="matching")
+
+
+@cli.cli.command("solve")
+@click.argument("instance", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="seconds")
+def solve_command(instance: Path, out: Path, time_limit: float) -> None:
+    """Schedule the meetings of INSTANCE.json (the file contract) into --out SCHEDULE.json.
+
+    Works on the file alone: no database is opened.
+    """
+    try:
+        data = json.loads(instance.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{instance}: not valid JSON ({error})") from None
+    if time_limit < 0:
+        raise click.BadParameter("the time limit cannot be negative", param_hint="--time-limit")
+    try:
+        result = solve(data, time_limit=time_limit)
+    except InstanceError as error:
+        raise click.ClickException(f"{instance}: {error}") from None
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    click.echo(
+        f"{result['status']}: {len(result['assignments'])} meetings scheduled, "
+        f"{len(result['unscheduled'])} unscheduled, {result['breaks']} breaks, "
+        f"{result['seconds']:.2f} s -> {out}"
+    )
+
+
+@cli.cli.command("expire")
+def expire_command() -> None:
+    """Expire meeting requests nobody answered before the scheduling deadline."""
+    from convention.matching.services import expire_requests
+
+    count = expire_requests()
+    click.echo(f"{count} unanswered meeting requests expired")

@@ -1,0 +1,345 @@
+"""The scheduler on the file contract: hard rules, optimality on tiny instances, statuses, CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convention import create_app
+from convention.matching.scheduler import InstanceError, count_breaks, parse, solve, validate
+
+
+def brute_force(instance: dict) -> tuple[int, int] | None:
+    """Best (priority score, -breaks) over every assignment; None when nothing is feasible."""
+    slots, tables = instance["slots"], instance["tables"]
+    off = {p["id"]: set(p.get("unavailable") or []) for p in instance["participants"]}
+    cap = instance.get("max_breaks_per_participant")
+    options = []
+    for meeting in instance["meetings"]:
+        if meeting.get("fixed") is not None:
+            options.append([meeting["fixed"]])
+            continue
+        allowed = meeting.get("allowed")
+        possible = [
+            s
+            for s in range(slots)
+            if (allowed is None or s in allowed)
+            and not any(s in off[p] for p in meeting["participants"])
+        ]
+        options.append([None, *possible])
+    best = None
+    for choice in itertools.product(*options):
+        busy: dict[str, list[int]] = {}
+        per_slot: dict[int, int] = {}
+        ok = True
+        for meeting, slot in zip(instance["meetings"], choice, strict=True):
+            if slot is None:
+                continue
+            if slot in off.get(meeting["participants"][0], set()) and meeting.get("fixed"):
+                ok = False
+            per_slot[slot] = per_slot.get(slot, 0) + 1
+            for person in meeting["participants"]:
+                if slot in busy.setdefault(person, []) or slot in off[person]:
+                    ok = False
+                busy[person].append(slot)
+        if not ok or any(count > tables for count in per_slot.values()):
+            continue
+        breaks = {p: count_breaks(s) for p, s in busy.items()}
+        if cap is not None and any(b > cap for b in breaks.values()):
+            continue
+        score = sum(
+            (m.get("priority") or 1)
+            for m, slot in zip(instance["meetings"], choice, strict=True)
+            if slot is not None
+        )
+        key = (score, -sum(breaks.values()))
+        if best is None or key > best:
+            best = key
+    return best
+
+
+def random_tiny(seed: int) -> dict:
+    rng = random.Random(seed)
+    slots = rng.randint(3, 5)
+    people = [f"p{i}" for i in range(rng.randint(3, 5))]
+    meetings = []
+    for index in range(rng.randint(2, 5)):
+        size = 3 if rng.random() < 0.15 else 2
+        meeting = {
+            "id": f"m{index}",
+            "participants": rng.sample(people, size),
+            "priority": rng.choice([1, 1, 2, 3]),
+        }
+        if rng.random() < 0.3:
+            meeting["allowed"] = sorted(rng.sample(range(slots), rng.randint(1, slots)))
+        meetings.append(meeting)
+    return {
+        "slots": slots,
+        "tables": rng.randint(1, 2),
+        "participants": [
+            {"id": p, "unavailable": sorted(rng.sample(range(slots), rng.randint(0, 1)))}
+            for p in people
+        ],
+        "meetings": meetings,
+        "max_breaks_per_participant": rng.choice([None, 0, 1]),
+    }
+
+
+TWO_BY_TWO = {
+    "slots": 4,
+    "tables": 2,
+    "participants": [{"id": "a", "unavailable": [0]}, {"id": "b"}, {"id": "c"}, {"id": "d"}],
+    "meetings": [
+        {"id": "m1", "participants": ["a", "b"], "priority": 1},
+        {"id": "m2", "participants": ["a", "c"], "priority": 1, "allowed": [2, 3]},
+        {"id": "m3", "participants": ["b", "c", "d"], "priority": 2, "fixed": 1},
+    ],
+    "max_breaks_per_participant": 2,
+}
+
+
+def test_small_instance_is_scheduled_optimally_and_checked():
+    output = solve(TWO_BY_TWO, time_limit=5)
+    check = validate(TWO_BY_TWO, output)
+    assert check["ok"], check["errors"]
+    assert output["status"] == "optimal"
+    assert output["unscheduled"] == []
+    slots = {row["meeting"]: row["slot"] for row in output["assignments"]}
+    assert slots["m3"] == 1  # fixed
+    assert slots["m2"] in (2, 3)  # allowed
+    assert slots["m1"] != 0  # a is unavailable in slot 0
+    assert output["breaks"] == 1  # b or c waits one slot: m1 and m2 share a
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tiny_instances_match_brute_force(seed):
+    instance = random_tiny(seed)
+    output = solve(instance, time_limit=5, workers=2)
+    best = brute_force(instance)
+    check = validate(instance, output)
+    if best is None:
+        assert output["status"] == "infeasible"
+        return
+    assert check["ok"], check["errors"]
+    assert output["status"] == "optimal"
+    assert (check["score"], -check["breaks"]) == best
+
+
+def test_breaks_are_minimised_not_just_meetings_placed():
+    # p meets q, r and s; only slots 0, 2 and 4 suit all three without a break unless moved.
+    instance = {
+        "slots": 6,
+        "tables": 1,
+        "participants": [{"id": p} for p in "pqrs"],
+        "meetings": [{"id": f"m{x}", "participants": ["p", x]} for x in "qrs"],
+    }
+    output = solve(instance, time_limit=5)
+    assert validate(instance, output)["ok"]
+    assert output["breaks"] == 0
+    assert output["status"] == "optimal"
+
+
+def test_fixed_meetings_that_collide_are_infeasible():
+    instance = {
+        "slots": 3,
+        "tables": 2,
+        "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "fixed": 1},
+            {"id": "m2", "participants": ["a", "c"], "fixed": 1},
+        ],
+    }
+    output = solve(instance, time_limit=2)
+    assert output["status"] == "infeasible"
+    assert output["assignments"] == []
+    assert validate(instance, output)["ok"]
+
+
+def test_fixed_in_an_unavailable_slot_is_infeasible():
+    instance = {
+        "slots": 3,
+        "tables": 1,
+        "participants": [{"id": "a", "unavailable": [2]}, {"id": "b"}],
+        "meetings": [{"id": "m1", "participants": ["a", "b"], "fixed": 2}],
+    }
+    assert solve(instance, time_limit=2)["status"] == "infeasible"
+
+
+def test_no_solver_time_gives_the_greedy_schedule_with_timeout_status():
+    instance = {
+        "slots": 5,
+        "tables": 1,
+        "participants": [{"id": p} for p in "abcd"],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "fixed": 0},
+            {"id": "m2", "participants": ["a", "c"], "fixed": 4},
+            {"id": "m3", "participants": ["b", "d"]},
+        ],
+    }
+    output = solve(instance, time_limit=0)
+    assert output["status"] == "timeout"
+    assert validate(instance, output)["ok"]
+    assert output["unscheduled"] == []
+
+
+def test_the_break_cap_leaves_a_meeting_out_rather_than_break_it():
+    # a's fixed meetings in slots 0 and 2; a third meeting in slot 4 only would add a break.
+    instance = {
+        "slots": 5,
+        "tables": 1,
+        "participants": [{"id": p} for p in "abcd"],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "fixed": 0},
+            {"id": "m2", "participants": ["a", "c"], "fixed": 2},
+            {"id": "m3", "participants": ["a", "d"], "allowed": [4]},
+        ],
+        "max_breaks_per_participant": 1,
+    }
+    output = solve(instance, time_limit=5)
+    assert validate(instance, output)["ok"]
+    assert output["unscheduled"] == ["m3"]
+    assert output["breaks"] == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda i: i.pop("slots"), "missing key 'slots'"),
+        (lambda i: i.update(tables="x"), "'tables' must be"),
+        (lambda i: i["meetings"][0].update(participants=["a", "zz"]), "unknown participant 'zz'"),
+        (lambda i: i["meetings"][0].update(allowed=[9]), "9 is not a slot"),
+        (lambda i: i["meetings"][0].update(fixed=-1), "'fixed' -1"),
+        (lambda i: i["meetings"].append(dict(i["meetings"][0])), "listed twice"),
+        (lambda i: i.update(max_breaks_per_participant=-2), "max_breaks_per_participant"),
+        (lambda i: i["participants"][0].update(unavailable="0"), "must be a list"),
+    ],
+)
+def test_malformed_instances_name_the_problem(change, message):
+    instance = json.loads(json.dumps(TWO_BY_TWO))
+    change(instance)
+    with pytest.raises(InstanceError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse(instance)
+
+
+def test_validate_catches_every_broken_rule():
+    instance = json.loads(json.dumps(TWO_BY_TWO))
+    bad = {
+        "assignments": [
+            {"meeting": "m1", "slot": 0, "table": 0},  # a unavailable in 0
+            {"meeting": "m2", "slot": 0, "table": 0},  # not allowed; same table; a twice
+            {"meeting": "m3", "slot": 2, "table": 5},  # fixed moved; table out of range
+        ],
+        "unscheduled": [],
+        "breaks": 0,
+        "status": "optimal",
+        "seconds": 0.1,
+    }
+    errors = " | ".join(validate(instance, bad)["errors"])
+    for expected in (
+        "a is unavailable in slot 0",
+        "not among its allowed slots",
+        "share table 0 in slot",
+        "a is in meetings m1 and m2",
+        "fixed meeting m3 moved",
+        "table 5 outside",
+    ):
+        assert expected in errors
+
+
+# --- the CLI works on files, with no database --------------------------------------------------
+
+
+@pytest.fixture
+def no_db_app():
+    # A database URL that cannot be reached: any query would fail loudly.
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        }
+    )
+
+
+def test_cli_round_trip_without_a_database(no_db_app, tmp_path):
+    source = tmp_path / "instance.json"
+    source.write_text(json.dumps(TWO_BY_TWO))
+    target = tmp_path / "schedule.json"
+    result = no_db_app.test_cli_runner().invoke(
+        args=["matching", "solve", str(source), "--out", str(target), "--time-limit", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "optimal: 3 meetings scheduled" in result.output
+    output = json.loads(target.read_text())
+    assert set(output) == {"assignments", "unscheduled", "breaks", "status", "seconds"}
+    assert validate(TWO_BY_TWO, output)["ok"]
+
+
+def test_cli_refuses_a_malformed_file_with_a_clear_message(no_db_app, tmp_path):
+    source = tmp_path / "bad.json"
+    source.write_text('{"slots": 3, "tables": 1, "participants": []}')
+    result = no_db_app.test_cli_runner().invoke(
+        args=["matching", "solve", str(source), "--out", str(tmp_path / "o.json")]
+    )
+    assert result.exit_code != 0
+    assert "missing key 'meetings'" in result.output
+    source.write_text("{not json")
+    result = no_db_app.test_cli_runner().invoke(
+        args=["matching", "solve", str(source), "--out", str(tmp_path / "o.json")]
+    )
+    assert "not valid JSON" in result.output
+
+
+# --- properties on random instances ------------------------------------------------------------
+
+
+@st.composite
+def instances(draw):
+    slots = draw(st.integers(2, 6))
+    people = [f"p{i}" for i in range(draw(st.integers(2, 6)))]
+    participants = [
+        {"id": p, "unavailable": draw(st.lists(st.integers(0, slots - 1), max_size=2, unique=True))}
+        for p in people
+    ]
+    meetings = []
+    for index in range(draw(st.integers(0, 7))):
+        group = draw(st.lists(st.sampled_from(people), min_size=2, max_size=3, unique=True))
+        meeting = {"id": f"m{index}", "participants": group, "priority": draw(st.integers(1, 3))}
+        if draw(st.booleans()):
+            meeting["allowed"] = draw(
+                st.lists(st.integers(0, slots - 1), min_size=1, max_size=slots, unique=True)
+            )
+        meetings.append(meeting)
+    return {
+        "slots": slots,
+        "tables": draw(st.integers(1, 3)),
+        "participants": participants,
+        "meetings": meetings,
+        "max_breaks_per_participant": draw(st.sampled_from([None, 0, 1, 2])),
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([0, 3]))
+def test_every_output_keeps_every_hard_rule(instance, time_limit):
+    output = solve(instance, time_limit=time_limit, workers=1)
+    check = validate(instance, output)
+    assert check["ok"], check["errors"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_nothing_is_left_unscheduled_when_a_full_schedule_exists(instance):
+    if len(instance["meetings"]) > 5:
+        instance["meetings"] = instance["meetings"][:5]
+    best = brute_force(instance)
+    full = sum(m["priority"] for m in instance["meetings"])
+    output = solve(instance, time_limit=5, workers=2)
+    if best is not None and best[0] == full:
+        assert output["unscheduled"] == []
+        assert output["breaks"] == -best[1]
