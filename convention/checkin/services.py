@@ -120,13 +120,21 @@ class ScanOutcome:
         data["direction"] = self.direction.value
         data["list"] = self.list_slug
         if self.attendee is not None:
-            data["attendee"] = self.attendee
+            data["attendee"] = dict(self.attendee)
+            if has_request_context():
+                data["attendee"]["category_label"] = _category_label(self.attendee["category"])
         if self.attendee is not None or self.first_checked_in_at is not None:
             data["first_checked_in_at"] = _iso(self.first_checked_in_at)
         data["scan_id"] = self.scan_id
         data["scanned_at"] = _iso(self.scanned_at)
         data["offline"] = self.offline
         return data
+
+
+def _category_label(category: str) -> str:
+    from convention.accounts.forms import CATEGORY_LABELS
+
+    return str(CATEGORY_LABELS.get(category, category))
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -69,7 +69,11 @@ def rows() -> int:
 
 def test_ok_answer_has_the_contract_fields(client, door, device_token):
     registration = make_registration(door.edition, name="佐藤 花子", organization="横浜市")
-    response = client.post(URL, json=body(registration.badge_token), headers=bearer(device_token))
+    response = client.post(
+        URL,
+        json=body(registration.badge_token),
+        headers={**bearer(device_token), "Accept-Language": "en"},
+    )
     assert response.status_code == 200
     data = response.get_json()
     assert data["status"] == "ok"
@@ -78,7 +82,9 @@ def test_ok_answer_has_the_contract_fields(client, door, device_token):
         "name": "佐藤 花子",
         "organization": "横浜市",
         "category": "business",
+        "category_label": "Business",
     }
+    assert data["message"] == "OK"
     assert data["first_checked_in_at"].startswith(f"{door.edition.start_date}T09:30:00")
     assert data["first_checked_in_at"].endswith("+09:00")
     row = db.session.get(Scan, data["scan_id"])
