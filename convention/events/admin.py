@@ -233,6 +233,14 @@ def create_room(edition_id: int):
             db.session.rollback()
             _attach(form, error)
         else:
+            if wants_fragment("new-room"):
+                # A fresh form, and the new row appended to the table out of band.
+                return render_template(
+                    "events/admin/_room_create.html",
+                    edition=found,
+                    form=distinct_ids(RoomForm(formdata=None), "new-room"),
+                    added=room,
+                )
             flash(_("Room “%(name)s” added.", name=localized(room, "name")), "success")
             return redirect(url_for(".edition", edition_id=found.id) + "#rooms")
     if wants_fragment("new-room"):
@@ -365,6 +373,13 @@ def create_session(edition_id: int):
         except services.EventError as error:
             _attach(form, error)
         else:
+            if wants_fragment("new-session"):
+                return render_template(
+                    "events/admin/_session_create.html",
+                    edition=found,
+                    form=_new_session_form(found, formdata=None),
+                    added=session,
+                )
             flash(_("Session “%(title)s” added.", title=localized(session, "title")), "success")
             return redirect(url_for(".edition", edition_id=found.id) + f"#session-{session.id}")
     if wants_fragment("new-session"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -136,4 +135,3 @@ def test_visitor_filters_with_the_form_and_the_address_follows(page: Page, demo_
     expect(page).to_have_url(re.compile(r"day=.*language=en|language=en.*day="))
     expect(page.locator("#filter-day")).not_to_have_value("")
     expect(page.locator("#filter-language")).to_have_value("en")
-    _ = timedelta

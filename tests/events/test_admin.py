@@ -3,6 +3,7 @@ and every refusal with its message beside the field."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -249,9 +250,22 @@ def test_create_room(organiser_client, edition):
         data={"name_ja": "会議室B", "name_en": "Room B", "capacity": "40", "position": "2"},
         headers=hx("new-room"),
     )
-    assert response.headers["HX-Redirect"] == f"/admin/editions/{edition.id}/#rooms"
     room = db.session.scalar(select(Room).where(Room.name_en == "Room B"))
     assert room.capacity == 40 and room.edition_id == edition.id
+    # htmx: a fresh form, and the new row appended to the table out of band
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert response.text.lstrip().startswith('<form id="new-room"')
+    oob = r'<template><tbody hx-swap-oob="beforeend:#room-rows">\s*<tr id="room-'
+    assert re.search(oob, response.text)
+    assert 'hx-swap-oob="delete:#room-rows-empty"' in response.text
+    assert 'value="Room B"' not in response.text  # the form is empty again
+    plain = organiser_client.post(
+        f"/admin/editions/{edition.id}/rooms",
+        data={"name_ja": "会議室C", "name_en": "Room C", "capacity": "", "position": "3"},
+        headers=EN,
+    )
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith(f"/admin/editions/{edition.id}/#rooms")
     assert "Room B" in organiser_client.get(f"/admin/editions/{edition.id}/", headers=EN).text
 
 
@@ -332,7 +346,9 @@ def test_create_session_stores_jst_times(organiser_client, edition, room):
         headers=hx("new-session"),
     )
     created = db.session.scalar(select(Session).where(Session.slug == "new-seminar"))
-    assert response.headers["HX-Redirect"].endswith(f"#session-{created.id}")
+    oob = rf'<template><tbody hx-swap-oob="beforeend:#session-rows">\s*<tr id="session-{created.id}'
+    assert re.search(oob, response.text)
+    assert "New seminar" in response.text
     assert created.starts_at == datetime(2025, 11, 20, 14, tzinfo=JST)
     assert created.ends_at == datetime(2025, 11, 20, 15, 30, tzinfo=JST)
     assert created.room_id == room.id and created.capacity == 60
