@@ -136,6 +136,7 @@ def test_keyboard_user_gets_skip_link_and_visible_focus(page: Page, live_server)
     assert skip.bounding_box()["y"] >= 0
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"#main$"))
+    expect(page.locator("main")).to_be_focused()
 
     page.get_by_label("Email").focus()
     page.keyboard.press("Tab")
