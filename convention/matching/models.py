@@ -12,7 +12,6 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -392,33 +391,3 @@ class FollowUp(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="follow_ups")
     profile: Mapped[MatchProfile] = relationship()
-
-
-# --- scheduler runs (the back-office job whose progress the organiser watches) -----------------
-
-
-class RunStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class ScheduleRun(db.Model):
-    __tablename__ = "matching_schedule_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
-    status: Mapped[RunStatus] = mapped_column(
-        enum_column(RunStatus, name="schedule_run_status"), default=RunStatus.QUEUED
-    )
-    time_limit: Mapped[float] = mapped_column(default=30.0)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The solver's output summary: status, breaks, scheduled/unscheduled counts, seconds.
-    result: Mapped[dict | None] = mapped_column(JSON)
-    error: Mapped[str] = mapped_column(Text, default="")
-
-    session: Mapped[Session] = relationship()

@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import distinct, func, select
+import icalendar
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
+from convention.events.models import Session, SessionKind
 from convention.extensions import db
+from convention.mail.services import attachment, queue
 from convention.matching.models import (
+    ACTIVE_STATUSES,
+    OPEN_REQUEST_STATES,
     PUBLISHED_STATUSES,
     FollowUp,
+    FollowUpOutcome,
+    MatchingSlot,
+    MatchingTable,
+    MatchProfile,
     Meeting,
+    MeetingRequest,
+    MeetingSeat,
     MeetingStatus,
+    OrganisationType,
+    ProfileTag,
+    ProfileUnavailability,
+    RequestState,
+    TagKind,
 )
+from convention.matching.scheduler import solve
+from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
+from convention.registration.models import Registration, RegistrationStatus
+from convention.timeutil import local, utcnow
+
+# Registrations that may take part: confirmed ones (paid or free).
+MATCHING_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED,)
 
 # --- KPIs (read by the KPI dashboard) ----------------------------------------------------------
 
@@ -65,3 +94,988 @@ def meetings_scheduled_vs_held(edition_ids: Iterable[int]) -> dict:
         "cancelled": counts[MeetingStatus.CANCELLED],
         "draft": counts[MeetingStatus.DRAFT],
     }
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class MatchingError(ValueError):
+    """A refused action; the message is shown to the person (beside `field` when given)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+def active_registration(user, edition) -> Registration | None:
+    """The user's registration for the edition that may take part in matching."""
+    if user is None or edition is None or not getattr(user, "is_authenticated", True):
+        return None
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.user_id == user.id,
+            Registration.edition_id == edition.id,
+            Registration.status.in_(MATCHING_REGISTRATION_STATUSES),
+        )
+    )
+
+
+def profile_for(user, edition) -> MatchProfile | None:
+    if user is None or edition is None or not getattr(user, "is_authenticated", True):
+        return None
+    return db.session.scalar(
+        select(MatchProfile)
+        .join(Registration, Registration.id == MatchProfile.registration_id)
+        .where(Registration.user_id == user.id, MatchProfile.edition_id == edition.id)
+    )
+
+
+def _set_tags(profile: MatchProfile, kind: TagKind, codes: Iterable[str], allowed) -> None:
+    wanted = {code for code in codes if code in allowed}
+    for tag in list(profile.tags):
+        if tag.kind == kind and tag.code not in wanted:
+            profile.tags.remove(tag)
+    have = {tag.code for tag in profile.tags if tag.kind == kind}
+    for code in sorted(wanted - have):
+        profile.tags.append(ProfileTag(kind=kind, code=code))
+
+
+def save_profile(registration: Registration, data: dict) -> MatchProfile:
+    """Create or update the registration's matching profile from cleaned form data."""
+    if registration.status not in MATCHING_REGISTRATION_STATUSES:
+        raise MatchingError(_("Only confirmed registrations can take part in matching."))
+    profile = db.session.scalar(
+        select(MatchProfile).where(MatchProfile.registration_id == registration.id)
+    )
+    if profile is None:
+        profile = MatchProfile(registration=registration, edition_id=registration.edition_id)
+        db.session.add(profile)
+    profile.organisation_type = OrganisationType(data["organisation_type"])
+    profile.organisation = (data.get("organisation") or registration.organization or "").strip()
+    profile.country = (data.get("country") or registration.country or "JP").upper()[:2]
+    profile.city = (data.get("city") or "").strip()
+    for part in ("summary", "needs", "offers"):
+        for language in ("ja", "en"):
+            name = f"{part}_{language}"
+            setattr(profile, name, (data.get(name) or "").strip())
+    profile.visible = bool(data.get("visible", True))
+    _set_tags(profile, TagKind.SECTOR, data.get("sectors") or [], TOPICS)
+    _set_tags(profile, TagKind.NEED, data.get("need_codes") or [], TOPICS)
+    _set_tags(profile, TagKind.OFFER, data.get("offer_codes") or [], TOPICS)
+    _set_tags(profile, TagKind.LANGUAGE, data.get("languages") or [], LANGUAGES)
+    db.session.commit()
+    return profile
+
+
+def set_unavailable(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
+    """Replace the slots the participant cannot meet in (only slots of this edition)."""
+    valid = set(
+        db.session.scalars(
+            select(MatchingSlot.id)
+            .join(Session, Session.id == MatchingSlot.session_id)
+            .where(Session.edition_id == profile.edition_id, MatchingSlot.id.in_(list(slot_ids)))
+        )
+    )
+    for row in list(profile.unavailable):
+        if row.slot_id not in valid:
+            profile.unavailable.remove(row)
+    have = {row.slot_id for row in profile.unavailable}
+    for slot_id in sorted(valid - have):
+        profile.unavailable.append(ProfileUnavailability(slot_id=slot_id))
+    db.session.commit()
+
+
+# --- directory and recommendations -------------------------------------------------------------
+
+
+@dataclass
+class DirectoryFilters:
+    q: str = ""
+    type: str = ""
+    country: str = ""
+    sector: str = ""
+    language: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> DirectoryFilters:
+        filters = cls(
+            q=(args.get("q") or "").strip()[:100],
+            type=args.get("type") or "",
+            country=(args.get("country") or "").upper()[:2],
+            sector=args.get("sector") or "",
+            language=args.get("language") or "",
+        )
+        # Unknown values are ignored rather than refused: a stale link still shows something.
+        if filters.type not in {t.value for t in OrganisationType}:
+            filters.type = ""
+        if filters.sector not in TOPICS:
+            filters.sector = ""
+        if filters.language not in LANGUAGES:
+            filters.language = ""
+        return filters
+
+    def args(self, **changes) -> dict:
+        values = {**self.__dict__, **changes}
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return any(self.__dict__.values())
+
+
+def _has_tag(kind: TagKind, code: str):
+    return (
+        select(ProfileTag.id)
+        .where(
+            ProfileTag.profile_id == MatchProfile.id,
+            ProfileTag.kind == kind,
+            ProfileTag.code == code,
+        )
+        .exists()
+    )
+
+
+def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> list[MatchProfile]:
+    query = select(MatchProfile).where(
+        MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True)
+    )
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        text_columns = (
+            MatchProfile.organisation,
+            MatchProfile.city,
+            MatchProfile.summary_ja,
+            MatchProfile.summary_en,
+            MatchProfile.needs_ja,
+            MatchProfile.needs_en,
+            MatchProfile.offers_ja,
+            MatchProfile.offers_en,
+        )
+        query = query.where(or_(*(func.lower(column).like(pattern) for column in text_columns)))
+    if filters.type:
+        query = query.where(MatchProfile.organisation_type == OrganisationType(filters.type))
+    if filters.country:
+        query = query.where(MatchProfile.country == filters.country)
+    if filters.sector:
+        query = query.where(
+            or_(
+                _has_tag(TagKind.SECTOR, filters.sector),
+                _has_tag(TagKind.OFFER, filters.sector),
+                _has_tag(TagKind.NEED, filters.sector),
+            )
+        )
+    if filters.language:
+        query = query.where(_has_tag(TagKind.LANGUAGE, filters.language))
+    query = query.order_by(MatchProfile.organisation, MatchProfile.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def directory_countries(edition) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(MatchProfile.country)
+            .where(MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True))
+            .distinct()
+            .order_by(MatchProfile.country)
+        )
+    )
+
+
+@dataclass
+class Reason:
+    direction: str  # "need": my need meets their offer; "offer": my offer meets their need
+    code: str
+    their_text: str
+
+    @property
+    def label(self) -> str:
+        return topic_label(self.code)
+
+
+@dataclass
+class Recommendation:
+    profile: MatchProfile
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def _their_text(profile: MatchProfile, kind: str, language: str) -> str:
+    other = "en" if language == "ja" else "ja"
+    text = getattr(profile, f"{kind}_{language}") or getattr(profile, f"{kind}_{other}") or ""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:120]
+
+
+def recommendations(
+    profile: MatchProfile, language: str = "en", limit: int = 10
+) -> list[Recommendation]:
+    """Profiles whose offers meet my needs (and whose needs my offers meet), best first,
+    each with the reasons; people I already have an open request with are left out."""
+    mine_need, mine_offer = set(profile.need_codes), set(profile.offer_codes)
+    if not mine_need and not mine_offer:
+        return []
+    busy = _open_partners(profile)
+    others = db.session.scalars(
+        select(MatchProfile).where(
+            MatchProfile.edition_id == profile.edition_id,
+            MatchProfile.visible.is_(True),
+            MatchProfile.id != profile.id,
+        )
+    )
+    found = []
+    for other in others:
+        if other.id in busy:
+            continue
+        reasons = [
+            Reason("need", code, _their_text(other, "offers", language))
+            for code in sorted(mine_need & set(other.offer_codes))
+        ] + [
+            Reason("offer", code, _their_text(other, "needs", language))
+            for code in sorted(mine_offer & set(other.need_codes))
+        ]
+        if reasons:
+            found.append(Recommendation(other, reasons))
+    # More reasons first; a need of mine met counts more than an offer of mine wanted.
+    found.sort(
+        key=lambda r: (
+            -len(r.reasons),
+            -sum(reason.direction == "need" for reason in r.reasons),
+            r.profile.display_name,
+        )
+    )
+    return found[:limit]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+def request_cap() -> int:
+    return int(current_app.config.get("MATCHING_REQUEST_CAP", 10))
+
+
+def _lock_profile(profile_id: int) -> None:
+    """Serialise request decisions per participant across processes (no-op on SQLite)."""
+    db.session.execute(
+        select(MatchProfile.id).where(MatchProfile.id == profile_id).with_for_update()
+    )
+
+
+def _open_partners(profile: MatchProfile) -> set[int]:
+    rows = db.session.execute(
+        select(MeetingRequest.requester_id, MeetingRequest.recipient_id).where(
+            or_(
+                MeetingRequest.requester_id == profile.id,
+                MeetingRequest.recipient_id == profile.id,
+            ),
+            MeetingRequest.state.in_(OPEN_REQUEST_STATES),
+        )
+    )
+    return {a if b == profile.id else b for a, b in rows}
+
+
+def open_request_between(a: MatchProfile, b: MatchProfile) -> MeetingRequest | None:
+    return db.session.scalar(
+        select(MeetingRequest).where(
+            or_(
+                and_(MeetingRequest.requester_id == a.id, MeetingRequest.recipient_id == b.id),
+                and_(MeetingRequest.requester_id == b.id, MeetingRequest.recipient_id == a.id),
+            ),
+            MeetingRequest.state.in_(OPEN_REQUEST_STATES),
+        )
+    )
+
+
+def sent_open_count(profile: MatchProfile) -> int:
+    return db.session.scalar(
+        select(func.count(MeetingRequest.id)).where(
+            MeetingRequest.requester_id == profile.id,
+            MeetingRequest.state.in_(OPEN_REQUEST_STATES),
+            MeetingRequest.coordinator_id.is_(None),
+        )
+    )
+
+
+def send_request(
+    requester: MatchProfile, recipient: MatchProfile, message: str = "", priority: int = 2
+) -> MeetingRequest:
+    """Ask for a meeting. Refused: to oneself, across editions, to a hidden profile, when an
+    open request between the two exists (either way), or beyond the cap of open requests."""
+    if requester.id == recipient.id:
+        raise MatchingError(_("You cannot request a meeting with yourself."))
+    if requester.edition_id != recipient.edition_id or not recipient.visible:
+        raise MatchingError(_("This participant is not taking requests."))
+    if priority not in PRIORITIES:
+        raise MatchingError(_("Choose a priority."), "priority")
+    _lock_profile(requester.id)
+    if open_request_between(requester, recipient) is not None:
+        raise MatchingError(
+            _(
+                "There is already an open request between you and %(name)s.",
+                name=recipient.display_name,
+            )
+        )
+    cap = request_cap()
+    if sent_open_count(requester) >= cap:
+        raise MatchingError(
+            _(
+                "You have reached the limit of %(cap)s open requests. Cancel one to send another.",
+                cap=cap,
+            )
+        )
+    request = MeetingRequest(
+        edition_id=requester.edition_id,
+        requester=requester,
+        recipient=recipient,
+        message=(message or "").strip()[:2000],
+        priority=priority,
+    )
+    db.session.add(request)
+    db.session.flush()
+    _mail(recipient, "matching/request_received", request=request)
+    db.session.commit()
+    return request
+
+
+def _meeting_for(request: MeetingRequest, *, coordinator=None) -> Meeting:
+    meeting = Meeting(
+        edition_id=request.edition_id,
+        request=request,
+        priority=request.priority,
+        status=MeetingStatus.DRAFT,
+    )
+    meeting.seats = [MeetingSeat(profile=request.requester), MeetingSeat(profile=request.recipient)]
+    db.session.add(meeting)
+    return meeting
+
+
+def respond(request: MeetingRequest, profile: MatchProfile, accept: bool, note: str = ""):
+    """The recipient accepts (a draft meeting is made for the scheduler) or declines."""
+    if profile.id != request.recipient_id:
+        raise MatchingError(_("Only the invited participant can answer this request."))
+    _lock_profile(request.recipient_id)
+    db.session.refresh(request)
+    state = RequestState.ACCEPTED if accept else RequestState.DECLINED
+    if not request.can_become(state):
+        raise MatchingError(_("This request is no longer open."))
+    request.transition(state)
+    request.response_note = (note or "").strip()[:1000]
+    if accept:
+        _meeting_for(request)
+    _mail(request.requester, "matching/request_answered", request=request)
+    db.session.commit()
+    return request
+
+
+def cancel_request(request: MeetingRequest, profile: MatchProfile | None, *, by_organiser=False):
+    """Either party (or an organiser) cancels; an accepted request's meeting is cancelled too,
+    unless it has already taken place."""
+    if not by_organiser and (
+        profile is None or profile.id not in (request.requester_id, request.recipient_id)
+    ):
+        raise MatchingError(_("This is not your request."))
+    meeting = request.meeting
+    if meeting is not None and meeting.status in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+        raise MatchingError(_("The meeting has already taken place."))
+    if not request.can_become(RequestState.CANCELLED):
+        raise MatchingError(_("This request is no longer open."))
+    request.transition(RequestState.CANCELLED)
+    if meeting is not None and meeting.can_become(MeetingStatus.CANCELLED):
+        was_published = meeting.is_published
+        _cancel_meeting(meeting)
+        if was_published:
+            for seat in meeting.seats:
+                _mail(seat.profile, "matching/meeting_cancelled", meeting=meeting)
+    else:
+        other = request.recipient if profile and profile.id == request.requester_id else None
+        if other is not None and request.meeting is None:
+            _mail(other, "matching/request_cancelled", request=request)
+    db.session.commit()
+    return request
+
+
+def coordinate(
+    organiser, a: MatchProfile, b: MatchProfile, message: str = "", priority: int = 2
+) -> MeetingRequest:
+    """A coordinator matches two parties: the request is accepted on their behalf."""
+    if a.id == b.id:
+        raise MatchingError(_("Choose two different participants."), "recipient")
+    if a.edition_id != b.edition_id:
+        raise MatchingError(_("Both participants must be at the same edition."), "recipient")
+    if priority not in PRIORITIES:
+        raise MatchingError(_("Choose a priority."), "priority")
+    _lock_profile(a.id)
+    if open_request_between(a, b) is not None:
+        raise MatchingError(
+            _(
+                "There is already an open request between %(a)s and %(b)s.",
+                a=a.display_name,
+                b=b.display_name,
+            ),
+            "recipient",
+        )
+    request = MeetingRequest(
+        edition_id=a.edition_id,
+        requester=a,
+        recipient=b,
+        message=(message or "").strip()[:2000],
+        priority=priority,
+        coordinator_id=organiser.id,
+        state=RequestState.ACCEPTED,
+        responded_at=utcnow(),
+    )
+    db.session.add(request)
+    _meeting_for(request, coordinator=organiser)
+    db.session.flush()
+    for party in (a, b):
+        _mail(party, "matching/coordinated", request=request, me=party)
+    db.session.commit()
+    return request
+
+
+def expire_requests(edition=None, *, older_than: timedelta | None = None) -> int:
+    """Unanswered requests expire before scheduling (all of them, or those older than)."""
+    query = select(MeetingRequest).where(MeetingRequest.state == RequestState.REQUESTED)
+    if edition is not None:
+        query = query.where(MeetingRequest.edition_id == edition.id)
+    if older_than is not None:
+        query = query.where(MeetingRequest.created_at < utcnow() - older_than)
+    count = 0
+    for request in db.session.scalars(query.with_for_update()):
+        request.transition(RequestState.EXPIRED)
+        _mail(request.requester, "matching/request_expired", request=request)
+        count += 1
+    db.session.commit()
+    return count
+
+
+def requests_of(profile: MatchProfile) -> tuple[list[MeetingRequest], list[MeetingRequest]]:
+    """(received, sent), newest first."""
+    order = MeetingRequest.created_at.desc(), MeetingRequest.id.desc()
+    received = db.session.scalars(
+        select(MeetingRequest).where(MeetingRequest.recipient_id == profile.id).order_by(*order)
+    )
+    sent = db.session.scalars(
+        select(MeetingRequest).where(MeetingRequest.requester_id == profile.id).order_by(*order)
+    )
+    return list(received), list(sent)
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+
+def matching_sessions(edition) -> list[Session]:
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.edition_id == edition.id, Session.kind == SessionKind.MATCHING)
+            .order_by(Session.starts_at)
+        )
+    )
+
+
+def slots_of(session: Session) -> list[MatchingSlot]:
+    return list(
+        db.session.scalars(
+            select(MatchingSlot)
+            .where(MatchingSlot.session_id == session.id)
+            .order_by(MatchingSlot.number)
+        )
+    )
+
+
+def tables_of(session: Session) -> list[MatchingTable]:
+    return list(
+        db.session.scalars(
+            select(MatchingTable)
+            .where(MatchingTable.session_id == session.id)
+            .order_by(MatchingTable.number)
+        )
+    )
+
+
+def setup_grid(
+    session: Session,
+    *,
+    slot_minutes: int = 20,
+    gap_minutes: int = 0,
+    tables: int = 10,
+    interpreter_tables: int = 0,
+) -> tuple[list[MatchingSlot], list[MatchingTable]]:
+    """Cut the session into slots and number its tables. Refused once meetings are placed."""
+    if session.kind != SessionKind.MATCHING:
+        raise MatchingError(_("Only matching sessions have a meeting grid."))
+    if not 5 <= slot_minutes <= 120:
+        raise MatchingError(_("A slot lasts between 5 and 120 minutes."), "slot_minutes")
+    if not 0 <= gap_minutes <= 60:
+        raise MatchingError(_("The pause between slots is 0 to 60 minutes."), "gap_minutes")
+    if not 1 <= tables <= 200:
+        raise MatchingError(_("Between 1 and 200 tables."), "tables")
+    if not 0 <= interpreter_tables <= tables:
+        raise MatchingError(
+            _("At most as many interpreter tables as tables."), "interpreter_tables"
+        )
+    placed = db.session.scalar(
+        select(func.count(Meeting.id))
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(MatchingSlot.session_id == session.id)
+    )
+    if placed:
+        raise MatchingError(
+            _(
+                "%(count)s meetings are already placed in this session: unschedule them first.",
+                count=placed,
+            )
+        )
+    for row in slots_of(session) + tables_of(session):
+        db.session.delete(row)
+    db.session.flush()
+    slots = []
+    step = timedelta(minutes=slot_minutes)
+    moment = session.starts_at
+    while moment + step <= session.ends_at:
+        slots.append(
+            MatchingSlot(
+                session=session, number=len(slots), starts_at=moment, ends_at=moment + step
+            )
+        )
+        moment += step + timedelta(minutes=gap_minutes)
+    if not slots:
+        raise MatchingError(_("The session is shorter than one slot."), "slot_minutes")
+    made_tables = [
+        MatchingTable(session=session, number=n, interpreter=n <= interpreter_tables)
+        for n in range(1, tables + 1)
+    ]
+    db.session.add_all(slots + made_tables)
+    db.session.commit()
+    return slots, made_tables
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+
+def _meetings_for_session(session: Session) -> list[Meeting]:
+    """Meetings the scheduler considers for this session: active ones of the session, plus
+    unplaced drafts that are not tied to another session."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.edition_id == session.edition_id,
+                Meeting.status.in_(ACTIVE_STATUSES),
+                or_(
+                    Meeting.session_id == session.id,
+                    and_(Meeting.session_id.is_(None), Meeting.slot_id.is_(None)),
+                ),
+            )
+            .order_by(Meeting.id)
+        )
+    )
+
+
+def build_instance(session: Session) -> tuple[dict, dict]:
+    """The scheduler's instance for a session: published meetings are fixed where they are;
+    drafts are free. Returns (instance, {"slots": [...], "meetings": {id: Meeting}})."""
+    slots = slots_of(session)
+    tables = tables_of(session)
+    index = {slot.id: slot.number for slot in slots}
+    meetings = _meetings_for_session(session)
+    people: dict[int, MatchProfile] = {}
+    for meeting in meetings:
+        for seat in meeting.seats:
+            people[seat.profile_id] = seat.profile
+    off_rows = db.session.execute(
+        select(ProfileUnavailability.profile_id, ProfileUnavailability.slot_id).where(
+            ProfileUnavailability.profile_id.in_(list(people)),
+            ProfileUnavailability.slot_id.in_(list(index)),
+        )
+    )
+    unavailable: dict[int, set[int]] = {}
+    for profile_id, slot_id in off_rows:
+        unavailable.setdefault(profile_id, set()).add(index[slot_id])
+    # Meetings elsewhere (another matching session overlapping in time) block those slots too.
+    rows = []
+    by_id = {}
+    for meeting in meetings:
+        if meeting.is_published and meeting.slot_id not in index:
+            continue  # published in another session
+        key = f"m{meeting.id}"
+        by_id[key] = meeting
+        fixed = index[meeting.slot_id] if meeting.is_published else None
+        rows.append(
+            {
+                "id": key,
+                "participants": [f"p{seat.profile_id}" for seat in meeting.seats],
+                "priority": meeting.priority,
+                "allowed": None,
+                "fixed": fixed,
+            }
+        )
+    instance = {
+        "slots": len(slots),
+        "tables": len(tables),
+        "participants": [
+            {"id": f"p{pid}", "unavailable": sorted(unavailable.get(pid, ()))}
+            for pid in sorted(people)
+        ],
+        "meetings": rows,
+        "max_breaks_per_participant": current_app.config.get("MATCHING_MAX_BREAKS", 2),
+    }
+    return instance, {"slots": slots, "tables": tables, "meetings": by_id}
+
+
+def _place(meeting: Meeting, slot: MatchingSlot | None, table: MatchingTable | None) -> None:
+    """Move a meeting and its seats together (the seats mirror the slot for the unique key)."""
+    meeting.slot = slot
+    meeting.table = table
+    meeting.slot_id = slot.id if slot else None
+    meeting.table_id = table.id if table else None
+    if slot is not None:
+        meeting.session_id = slot.session_id
+    for seat in meeting.seats:
+        seat.slot_id = meeting.slot_id
+
+
+def _cancel_meeting(meeting: Meeting) -> None:
+    meeting.transition(MeetingStatus.CANCELLED)
+    meeting.cancelled_at = utcnow()
+    _place(meeting, None, None)
+
+
+def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
+    """Write the solver's output as drafts. Published meetings keep their slot and table; the
+    other meetings of a slot take the free tables, interpreter tables first for those who need
+    one. Returns the number of drafts placed."""
+    slots, tables = mapping["slots"], mapping["tables"]
+    by_id = mapping["meetings"]
+    drafts = [m for m in by_id.values() if m.status == MeetingStatus.DRAFT]
+    for meeting in drafts:
+        _place(meeting, None, None)
+    db.session.flush()
+    taken: dict[int, set[int]] = {}
+    for meeting in by_id.values():
+        if meeting.is_published and meeting.table_id:
+            taken.setdefault(meeting.slot.number, set()).add(meeting.table_id)
+    placed = 0
+    rows = sorted(
+        (row for row in output["assignments"] if by_id[row["meeting"]] in drafts),
+        key=lambda row: (not by_id[row["meeting"]].needs_interpreter, row["slot"]),
+    )
+    for row in rows:
+        meeting = by_id[row["meeting"]]
+        slot = slots[row["slot"]]
+        used = taken.setdefault(slot.number, set())
+        free = [t for t in tables if t.id not in used]
+        if meeting.needs_interpreter:
+            free.sort(key=lambda t: not t.interpreter)
+        else:
+            free.sort(key=lambda t: t.interpreter)  # keep interpreters for those who need them
+        table = free[0]
+        used.add(table.id)
+        _place(meeting, slot, table)
+        placed += 1
+    db.session.flush()
+    return placed
+
+
+def schedule_session(session: Session, time_limit: float = 30.0, job_id: int | None = None):
+    """Build the instance, solve it and store drafts. Returns the solver's output."""
+    from convention.jobs.services import report_progress
+
+    instance, mapping = build_instance(session)
+    if not instance["slots"] or not instance["tables"]:
+        raise MatchingError(_("Set up the slots and tables of this session first."))
+    if job_id:
+        report_progress(
+            job_id,
+            10,
+            _(
+                "Solving: %(count)s meetings, %(slots)s slots, %(tables)s tables",
+                count=len(instance["meetings"]),
+                slots=instance["slots"],
+                tables=instance["tables"],
+            ),
+        )
+    output = solve(instance, time_limit=time_limit)
+    if output["status"] == "infeasible":
+        raise MatchingError(
+            _("The published meetings contradict each other (or the break cap); nothing changed.")
+        )
+    if job_id:
+        report_progress(job_id, 90, _("Saving the draft schedule"))
+    apply_schedule(session, output, mapping)
+    db.session.commit()
+    return output
+
+
+def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
+    """The back-office job (convention.jobs tracked job): returns the board's URL."""
+    from convention.jobs.services import report_progress
+
+    session = db.session.get(Session, session_id)
+    output = schedule_session(session, time_limit, job_id=job_id)
+    report_progress(job_id, 100, schedule_summary(output))
+    return url_for("matching.admin_session", session_id=session_id)
+
+
+def schedule_summary(output: dict) -> str:
+    return _(
+        "%(status)s: %(placed)s meetings placed, %(left)s unscheduled, %(breaks)s breaks "
+        "(%(seconds)s s)",
+        status=output["status"],
+        placed=len(output["assignments"]),
+        left=len(output["unscheduled"]),
+        breaks=output["breaks"],
+        seconds=f"{output['seconds']:.1f}",
+    )
+
+
+def start_scheduling(session: Session, user, time_limit: float):
+    from convention.jobs.services import start
+
+    return start(
+        "matching-scheduler",
+        "convention.matching.services:run_scheduler_job",
+        session.id,
+        float(time_limit),
+        created_by=user,
+    )
+
+
+def publish(session: Session) -> int:
+    """Drafts placed in this session become scheduled; each participant gets their agenda."""
+    drafts = list(
+        db.session.scalars(
+            select(Meeting)
+            .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+            .where(MatchingSlot.session_id == session.id, Meeting.status == MeetingStatus.DRAFT)
+            .with_for_update(of=Meeting)
+        )
+    )
+    now = utcnow()
+    people: dict[int, MatchProfile] = {}
+    for meeting in drafts:
+        meeting.transition(MeetingStatus.SCHEDULED)
+        meeting.published_at = now
+        for seat in meeting.seats:
+            people[seat.profile_id] = seat.profile
+    db.session.flush()
+    for profile in people.values():
+        _mail(
+            profile,
+            "matching/agenda",
+            meetings=agenda(profile),
+            attachments=[attachment("meetings.ics", "text/calendar", agenda_ics(profile))],
+        )
+    db.session.commit()
+    return len(drafts)
+
+
+def unschedule_drafts(session: Session) -> int:
+    drafts = list(
+        db.session.scalars(
+            select(Meeting)
+            .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+            .where(MatchingSlot.session_id == session.id, Meeting.status == MeetingStatus.DRAFT)
+        )
+    )
+    for meeting in drafts:
+        _place(meeting, None, None)
+    db.session.commit()
+    return len(drafts)
+
+
+# --- manual moves, marks and follow-ups --------------------------------------------------------
+
+
+def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> list[str]:
+    """Why this meeting cannot go to (slot, table); empty when it can."""
+    problems = []
+    if table.session_id != slot.session_id:
+        problems.append(_("The table is not in the slot's session."))
+    other = db.session.scalar(
+        select(Meeting).where(
+            Meeting.slot_id == slot.id, Meeting.table_id == table.id, Meeting.id != meeting.id
+        )
+    )
+    if other is not None:
+        problems.append(
+            _(
+                "Table %(table)s is taken in this slot by meeting #%(id)s.",
+                table=table.number,
+                id=other.id,
+            )
+        )
+    for seat in meeting.seats:
+        clash = db.session.scalar(
+            select(MeetingSeat).where(
+                MeetingSeat.profile_id == seat.profile_id,
+                MeetingSeat.slot_id == slot.id,
+                MeetingSeat.meeting_id != meeting.id,
+            )
+        )
+        if clash is not None:
+            problems.append(
+                _(
+                    "%(name)s already has meeting #%(id)s in this slot.",
+                    name=seat.profile.display_name,
+                    id=clash.meeting_id,
+                )
+            )
+        off = db.session.scalar(
+            select(ProfileUnavailability.id).where(
+                ProfileUnavailability.profile_id == seat.profile_id,
+                ProfileUnavailability.slot_id == slot.id,
+            )
+        )
+        if off is not None:
+            problems.append(
+                _("%(name)s is not available in this slot.", name=seat.profile.display_name)
+            )
+    return problems
+
+
+def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
+    """Move a meeting by hand; refused with the reasons on any conflict. The meeting row is
+    locked and the unique keys (participant, slot) and (slot, table) settle concurrent moves."""
+    meeting = db.session.scalar(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
+    if meeting is None:
+        raise MatchingError(_("No such meeting."))
+    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED):
+        raise MatchingError(_("Only draft or scheduled meetings can be moved."))
+    slot = db.session.get(MatchingSlot, slot_id)
+    table = db.session.get(MatchingTable, table_id)
+    if slot is None or table is None or slot.session.edition_id != meeting.edition_id:
+        raise MatchingError(_("Choose a slot and a table of this edition."), "slot")
+    problems = conflicts(meeting, slot, table)
+    if problems:
+        raise MatchingError(" ".join(str(p) for p in problems), "slot")
+    was_published = meeting.is_published
+    _place(meeting, slot, table)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise MatchingError(
+            _("Someone else just placed a meeting there. Reload and try again."), "slot"
+        ) from None
+    if was_published:
+        for seat in meeting.seats:
+            _mail(seat.profile, "matching/meeting_moved", meeting=meeting)
+    db.session.commit()
+    return meeting
+
+
+def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
+    """Held or no-show, by door staff or organisers (a mistaken mark may be corrected)."""
+    if status not in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+        raise MatchingError(_("A meeting is marked held or no-show."))
+    if meeting.status == status:
+        return meeting
+    if not meeting.can_become(status):
+        raise MatchingError(_("Only a published meeting can be marked held or no-show."))
+    meeting.transition(status)
+    meeting.marked_at = utcnow()
+    meeting.marked_by_id = getattr(user, "id", None)
+    db.session.commit()
+    return meeting
+
+
+def cancel_meeting(meeting: Meeting) -> Meeting:
+    if not meeting.can_become(MeetingStatus.CANCELLED):
+        raise MatchingError(_("This meeting cannot be cancelled any more."))
+    was_published = meeting.is_published
+    _cancel_meeting(meeting)
+    if meeting.request is not None and meeting.request.can_become(RequestState.CANCELLED):
+        meeting.request.transition(RequestState.CANCELLED)
+    if was_published:
+        for seat in meeting.seats:
+            _mail(seat.profile, "matching/meeting_cancelled", meeting=meeting)
+    db.session.commit()
+    return meeting
+
+
+def record_follow_up(
+    meeting: Meeting, profile: MatchProfile, outcome: FollowUpOutcome, note: str = "", by=None
+) -> FollowUp:
+    """A party's answer after the meeting (a party itself, or an organiser for them)."""
+    if profile.id not in {seat.profile_id for seat in meeting.seats}:
+        raise MatchingError(_("Only the meeting's participants have a follow-up."))
+    if meeting.status != MeetingStatus.HELD:
+        raise MatchingError(_("Follow-ups are recorded for meetings that took place."))
+    row = db.session.scalar(
+        select(FollowUp).where(FollowUp.meeting_id == meeting.id, FollowUp.profile_id == profile.id)
+    )
+    if row is None:
+        row = FollowUp(meeting=meeting, profile=profile)
+        db.session.add(row)
+    row.outcome = FollowUpOutcome(outcome)
+    row.deal = row.outcome == FollowUpOutcome.DEAL
+    row.note = (note or "").strip()[:2000]
+    row.recorded_by_id = getattr(by, "id", None)
+    db.session.commit()
+    return row
+
+
+# --- agendas -----------------------------------------------------------------------------------
+
+
+def agenda(profile: MatchProfile) -> list[Meeting]:
+    """My published meetings in time order."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .join(MeetingSeat, MeetingSeat.meeting_id == Meeting.id)
+            .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+            .where(MeetingSeat.profile_id == profile.id, Meeting.status.in_(PUBLISHED_STATUSES))
+            .order_by(MatchingSlot.starts_at)
+        )
+    )
+
+
+def others_in(meeting: Meeting, profile: MatchProfile) -> list[MatchProfile]:
+    return [seat.profile for seat in meeting.seats if seat.profile_id != profile.id]
+
+
+def agenda_ics(profile: MatchProfile, language: str | None = None) -> bytes:
+    """My meetings as an iCalendar file; UIDs follow the meeting, so a re-import updates."""
+    language = language or profile.user.language or "ja"
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Decarbonization Convention//Business matching//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    with force_locale(language):
+        calendar.add("x-wr-calname", str(_("Business matching meetings")))
+        stamp = utcnow().replace(microsecond=0)
+        for meeting in agenda(profile):
+            names = ", ".join(p.display_name for p in others_in(meeting, profile))
+            event = icalendar.Event()
+            event.add("uid", f"meeting-{meeting.id}-{profile.id}@convention.example")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", local(meeting.slot.starts_at).replace(microsecond=0))
+            event.add("dtend", local(meeting.slot.ends_at).replace(microsecond=0))
+            event.add("summary", str(_("Meeting with %(names)s", names=names)))
+            location = str(_("Table %(number)s", number=meeting.table.number))
+            if meeting.session and meeting.session.room:
+                room = getattr(meeting.session.room, f"name_{language}", "")
+                location = f"{room}, {location}" if room else location
+            event.add("location", location)
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _mail(profile: MatchProfile, template: str, **context) -> None:
+    user = profile.user
+    attachments = context.pop("attachments", None)
+    queue(
+        user.email,
+        template,
+        language=user.language or "ja",
+        attachments=attachments,
+        profile=profile,
+        user=user,
+        **context,
+    )
