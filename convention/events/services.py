@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from urllib.parse import urlsplit
 
 import icalendar
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -186,13 +188,21 @@ def session_location(session: Session, language: str) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def calendar_uid_domain() -> str:
+    """The domain part of every calendar UID: from the configured public address, never from a
+    request's host, so that every file and feed names a session the same way."""
+    return urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "").hostname or (
+        "convention.example"
+    )
+
+
 def calendar_for(
     sessions: Iterable[Session],
     language: str,
     *,
     name: str | None = None,
     link: Callable[[Session], str] | None = None,
-    uid_domain: str = "convention.example",
+    uid_domain: str | None = None,
 ) -> bytes:
     """An iCalendar file (RFC 5545) for these sessions, in `language` ("ja" or "en").
 
@@ -201,6 +211,7 @@ def calendar_for(
     updates the entries instead of duplicating them. `link(session)` gives each entry's URL.
     """
     language = language if language in ("ja", "en") else "ja"
+    uid_domain = uid_domain or calendar_uid_domain()
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Decarbonization Convention//Programme//EN")
     calendar.add("version", "2.0")
@@ -302,24 +313,47 @@ def check_room_free(
         )
 
 
-def _dependents(table_name: str, row_id: int, *, skip: tuple[str, ...] = ()) -> dict[str, int]:
-    """Rows of other tables that point at this row (by foreign key), counted per table.
+# Rows other features derive from a session or an edition (a check-in list per session):
+# deleted along with it (ON DELETE CASCADE) as long as nothing points at them in turn.
+DERIVED_TABLES = {"checkin_list"}
+
+
+def _dependents(table_name: str, ids: list[int], *, depth: int = 0) -> dict[str, int]:
+    """Rows of other tables that point at these rows (by foreign key), counted per table.
 
     Read from the metadata, so a feature added later is protected without a change here.
+    Derived rows count only through what depends on them (a check-in list with scans).
     """
     counts: dict[str, int] = {}
+    if not ids:
+        return counts
     for table in db.metadata.sorted_tables:
-        if table.name in skip:
-            continue
         for fk in table.foreign_keys:
             if fk.column.table.name != table_name:
                 continue
+            if table.name in DERIVED_TABLES and depth < 3:
+                (pk,) = table.primary_key.columns
+                rows = list(db.session.scalars(select(pk).where(fk.parent.in_(ids))))
+                for name, count in _dependents(table.name, rows, depth=depth + 1).items():
+                    counts[name] = counts.get(name, 0) + count
+                continue
             count = db.session.scalar(
-                select(func.count()).select_from(table).where(fk.parent == row_id)
+                select(func.count()).select_from(table).where(fk.parent.in_(ids))
             )
             if count:
                 counts[table.name] = counts.get(table.name, 0) + count
     return counts
+
+
+def _delete_derived(table_name: str, ids: list[int]) -> None:
+    """Delete the derived rows explicitly: SQLite does not enforce ON DELETE CASCADE unless
+    told to, and the result must be the same on both databases."""
+    for table in db.metadata.sorted_tables:
+        if table.name not in DERIVED_TABLES:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == table_name:
+                db.session.execute(sa.delete(table).where(fk.parent.in_(ids)))
 
 
 TABLE_WORDS = {
@@ -328,6 +362,8 @@ TABLE_WORDS = {
     "ticket_type": _l("ticket types"),
     "session": _l("sessions"),
     "room": _l("rooms"),
+    "scan": _l("badge scans"),
+    "checkin_presence": _l("check-ins"),
 }
 
 
@@ -432,8 +468,9 @@ def _first_session_outside(edition: Edition, first: date, last: date) -> Session
 
 def delete_edition(edition: Edition) -> None:
     """Only an edition nothing depends on: no sessions, rooms, registrations, tickets ..."""
-    counts = _dependents("edition", edition.id)
+    counts = _dependents("edition", [edition.id])
     _refuse_if_used(_("This edition"), counts)
+    _delete_derived("edition", [edition.id])
     db.session.delete(edition)
     db.session.commit()
 
@@ -487,8 +524,9 @@ def save_room(edition: Edition, data: RoomData, room: Room | None = None) -> Roo
 
 
 def delete_room(room: Room) -> None:
-    counts = _dependents("room", room.id)
+    counts = _dependents("room", [room.id])
     _refuse_if_used(_("This room"), counts)
+    _delete_derived("room", [room.id])
     db.session.delete(room)
     db.session.commit()
 
@@ -599,8 +637,9 @@ def save_session(edition: Edition, data: SessionData, session: Session | None = 
 def delete_session(session: Session) -> None:
     """Refused while anything points at the session: sign-ups (even cancelled ones are the
     attendees' history), check-in lists ..."""
-    counts = _dependents("session", session.id)
+    counts = _dependents("session", [session.id])
     _refuse_if_used(_("This session"), counts)
+    _delete_derived("session", [session.id])
     db.session.delete(session)
     db.session.commit()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import get_locale
 
@@ -23,12 +21,6 @@ def _calendar_language() -> str:
     if requested in current_app.config["LANGUAGES"]:
         return requested
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
-def _uid_domain() -> str:
-    """Fixed by configuration, not by the request's host: UIDs must never change."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
-    return urlsplit(base).hostname or "convention.example"
 
 
 def _session_link(session) -> str:
@@ -72,7 +64,6 @@ def programme_ics():
         language,
         name=getattr(edition, f"name_{language}") or localized(edition, "name"),
         link=_session_link,
-        uid_domain=_uid_domain(),
     )
     return _ics_response(body, f"{edition.slug}.ics")
 
@@ -88,7 +79,5 @@ def session_detail(slug: str):
 def session_ics(slug: str):
     edition = services.current_edition() or abort(404)
     session = services.find_session(edition, slug) or abort(404)
-    body = services.calendar_for(
-        [session], _calendar_language(), link=_session_link, uid_domain=_uid_domain()
-    )
+    body = services.calendar_for([session], _calendar_language(), link=_session_link)
     return _ics_response(body, f"{session.slug}.ics")

@@ -97,7 +97,7 @@ def test_calendar_for_is_reusable_for_any_sessions(edition):
     assert str(two["location"]) == "Hall"  # no room: the venue alone
     assert str(two["class"]) == "PRIVATE"
     assert str(one["url"]) == f"https://x.test/{first.slug}"
-    assert str(one["uid"]) == f"session-{first.id}@convention.example"
+    assert str(one["uid"]) == f"session-{first.id}@{services.calendar_uid_domain()}"
     assert b"BEGIN:VTIMEZONE" in body and b"TZID:Asia/Tokyo" in body
     assert (
         str(
@@ -156,3 +156,30 @@ def test_two_organisers_booking_one_room_at_once_get_one_session(app, edition):
         thread.join(timeout=30)
     assert sorted(outcomes) == ["refused", "saved"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == 1
+
+
+def test_uid_domain_comes_from_the_public_address(app):
+    app.config["PUBLIC_BASE_URL"] = "https://convention.city.example.jp"
+    assert services.calendar_uid_domain() == "convention.city.example.jp"
+    app.config["PUBLIC_BASE_URL"] = ""
+    assert services.calendar_uid_domain() == "convention.example"
+
+
+def test_checkin_list_without_scans_does_not_block_deleting_a_session(edition):
+    from convention.checkin.models import CheckInList, ListKind
+
+    session = make_session(edition)
+    db.session.add(
+        CheckInList(
+            edition=edition,
+            session=session,
+            slug="talk-list",
+            name_ja="講演",
+            name_en="Talk",
+            kind=ListKind.SESSION,
+        )
+    )
+    db.session.commit()
+    services.delete_session(session)
+    assert db.session.get(Session, session.id) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckInList)) == 0
