@@ -14,5 +14,9 @@ max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
 errorlog = "-"
+# Proxy headers are trusted by the app only when TRUSTED_PROXY_COUNT says a proxy is in front
+# (werkzeug's ProxyFix); gunicorn itself trusts none, not even loopback.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+secure_scheme_headers: dict[str, str] = {}
 # The app is created in each worker after fork: no database connections are shared.
 preload_app = False
