@@ -1079,3 +1079,32 @@ def _mail(profile: MatchProfile, template: str, **context) -> None:
         user=user,
         **context,
     )
+
+
+# --- boards ------------------------------------------------------------------------------------
+
+
+def board_order():
+    return (MatchingSlot.starts_at, Meeting.table_id, Meeting.id)
+
+
+def board(session: Session) -> dict[tuple[int, int], Meeting]:
+    """Placed meetings of a session by (slot id, table id)."""
+    meetings = db.session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(MatchingSlot.session_id == session.id)
+    )
+    return {(m.slot_id, m.table_id): m for m in meetings}
+
+
+def unplaced_meetings(edition, session: Session | None = None) -> list[Meeting]:
+    """Accepted meetings without a slot (for this session, or any session)."""
+    query = select(Meeting).where(
+        Meeting.edition_id == edition.id,
+        Meeting.status == MeetingStatus.DRAFT,
+        Meeting.slot_id.is_(None),
+    )
+    if session is not None:
+        query = query.where(or_(Meeting.session_id.is_(None), Meeting.session_id == session.id))
+    return list(db.session.scalars(query.order_by(Meeting.priority.desc(), Meeting.id)))
