@@ -9,6 +9,9 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     IntegerField,
     SelectField,
     StringField,
@@ -18,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from convention.billing import tnumber
-from convention.billing.models import AccountType, PaymentMethod, ProductFamily
+from convention.billing.models import AccountType, PaymentMethod, PaymentSource, ProductFamily
 from convention.money import parse_yen
 
 LANGUAGE_CHOICES = [SelectChoice("ja", _l("Japanese")), SelectChoice("en", _l("English"))]
@@ -48,6 +51,13 @@ class YenField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a whole number of yen, e.g. 110000.")) from None
+
+
+SOURCE_LABELS = {
+    PaymentSource.MANUAL: _l("recorded by hand"),
+    PaymentSource.CSV_IMPORT: _l("bank statement"),
+    PaymentSource.CARD_WEBHOOK: _l("card provider"),
+}
 
 
 def _strip(value):
@@ -192,3 +202,57 @@ class OrderForm(FlaskForm):
         choices=[SelectChoice("10", "10%"), SelectChoice("8", "8%"), SelectChoice("0", "0%")],
         default="10",
     )
+
+
+class LineForm(Form):
+    """One row of the lines editor; a row without a description is dropped."""
+
+    description_ja = StringField(
+        _l("Description (Japanese)"), [Optional(), Length(max=300)], filters=[_strip]
+    )
+    description_en = StringField(
+        _l("Description (English)"), [Optional(), Length(max=300)], filters=[_strip]
+    )
+    quantity = IntegerField(_l("Quantity"), [Optional(), NumberRange(min=1, max=10000)], default=1)
+    unit_price = YenField(
+        _l("Unit price (yen)"),
+        [Optional(), NumberRange(min=0, message=_l("A price cannot be negative."))],
+    )
+    tax_rate = SelectField(
+        _l("Tax rate"),
+        choices=[SelectChoice("10", "10%"), SelectChoice("8", "8%"), SelectChoice("0", "0%")],
+        default="10",
+    )
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.description_ja.data or self.description_en.data)
+
+
+class DraftForm(FlaskForm):
+    """Correct a draft: the recipient and the lines."""
+
+    buyer_organisation = StringField(
+        _l("Organisation"), [Optional(), Length(max=200)], filters=[_strip]
+    )
+    buyer_name = StringField(
+        _l("Contact name"), [InputRequired(), Length(max=200)], filters=[_strip]
+    )
+    buyer_email = EmailField(_l("Email"), [InputRequired(), Email()], filters=[_strip])
+    buyer_address = StringField(_l("Address"), [Optional(), Length(max=400)], filters=[_strip])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    prices_include_tax = BooleanField(_l("Unit prices include consumption tax"))
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=30)
+
+    def validate_lines(self, field):
+        for row in field:
+            if row.is_blank:
+                continue
+            if row.unit_price.data is None:
+                row.unit_price.errors = [
+                    *row.unit_price.errors,
+                    _l("Enter the price in whole yen."),
+                ]
+                raise ValidationError(_l("Every line needs a price."))
+        if all(row.is_blank for row in field):
+            raise ValidationError(_l("An order needs at least one line."))

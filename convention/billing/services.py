@@ -347,6 +347,33 @@ def replace_lines(order: Order, lines: Iterable[Line]) -> Order:
     return order
 
 
+def update_draft(
+    order: Order,
+    buyer: Buyer,
+    lines: Iterable[Line],
+    *,
+    prices_include_tax: bool | None = None,
+) -> Order:
+    """Correct a draft (or an order reopened after cancelling its invoice): the recipient
+    and the lines. Nothing is saved when any of it is refused."""
+    if order.status != OrderStatus.DRAFT:
+        raise BillingError(_("Only a draft order can be changed."))
+    lines = _validate_lines(lines)
+    if not buyer.name.strip():
+        raise BillingError(_("The buyer's name is required."), field="buyer_name")
+    if "@" not in (buyer.email or ""):
+        raise BillingError(_("The buyer's email address is required."), field="buyer_email")
+    order.buyer_name = buyer.name.strip()
+    order.buyer_email = buyer.email.strip()
+    order.buyer_organisation = buyer.organisation.strip()
+    order.buyer_address = buyer.address.strip()
+    if buyer.language in ("ja", "en"):
+        order.language = buyer.language
+    if prices_include_tax is not None:
+        order.prices_include_tax = prices_include_tax
+    return replace_lines(order, lines)
+
+
 STATUS_LABELS = {
     OrderStatus.DRAFT: "draft",
     OrderStatus.INVOICED: "invoiced",
@@ -1365,5 +1392,6 @@ __all__ = [
     "send_reminders",
     "summary",
     "transition",
+    "update_draft",
     "update_issuer",
 ]

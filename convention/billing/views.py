@@ -26,9 +26,11 @@ from convention.billing import card, documents, exports, services
 from convention.billing.forms import (
     FAMILY_LABELS,
     METHOD_LABELS,
+    SOURCE_LABELS,
     AssignLineForm,
     BankImportForm,
     CancelForm,
+    DraftForm,
     IssueForm,
     IssuerForm,
     OrderForm,
@@ -77,6 +79,7 @@ def _labels() -> dict:
     return {
         "family_labels": FAMILY_LABELS,
         "method_labels": METHOD_LABELS,
+        "source_labels": SOURCE_LABELS,
         "status_labels": {s: _(services.STATUS_LABELS[s]) for s in OrderStatus},
     }
 
@@ -209,6 +212,72 @@ def _get_order(order_id: int) -> Order:
 @organiser_required
 def order(order_id: int):
     return _order_page(_get_order(order_id))
+
+
+@bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_order(order_id: int):
+    found = _get_order(order_id)
+    if found.status != OrderStatus.DRAFT:
+        flash(_("Only a draft order can be changed."), "error")
+        return redirect(url_for("billing.order", order_id=found.id))
+    form = DraftForm()
+    if request.method == "GET":
+        form = DraftForm(
+            formdata=None,
+            data={
+                "buyer_organisation": found.buyer_organisation,
+                "buyer_name": found.buyer_name,
+                "buyer_email": found.buyer_email,
+                "buyer_address": found.buyer_address,
+                "language": found.language,
+                "prices_include_tax": found.prices_include_tax,
+                "lines": [
+                    {
+                        "description_ja": line.description_ja,
+                        "description_en": line.description_en,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                        "tax_rate": str(line.tax_rate),
+                    }
+                    for line in found.lines
+                ]
+            },
+        )
+        form.lines.append_entry()
+        form.lines.append_entry()
+    elif form.validate_on_submit():
+        try:
+            services.update_draft(
+                found,
+                services.Buyer(
+                    name=form.buyer_name.data,
+                    email=form.buyer_email.data,
+                    organisation=form.buyer_organisation.data or "",
+                    address=form.buyer_address.data or "",
+                    language=form.language.data,
+                ),
+                [
+                    services.Line(
+                        row.description_ja.data or row.description_en.data,
+                        row.description_en.data or row.description_ja.data,
+                        unit_price=row.unit_price.data,
+                        quantity=row.quantity.data or 1,
+                        tax_rate=int(row.tax_rate.data),
+                    )
+                    for row in form.lines
+                    if not row.is_blank
+                ],
+                prices_include_tax=form.prices_include_tax.data,
+            )
+        except BillingError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash(_("Order updated."), "success")
+            return redirect(url_for("billing.order", order_id=found.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("billing/edit_order.html", order=found, form=form), status
 
 
 @bp.post("/orders/<int:order_id>/issue")

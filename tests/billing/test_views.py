@@ -274,3 +274,39 @@ def test_status_poll_stops_once_paid(app, issuer):
     assert "payment is confirmed" in answer.text
     receipt = mine.get(f"/my/orders/{order.id}/receipt.pdf")
     assert "RC-000001" in pdf_text(receipt.data)
+
+
+def test_correcting_a_reopened_order_then_reissuing(app, organiser_client, issuer):
+    order = invoiced_order(prices=(100_000,))
+    services.cancel_invoice(order.current_invoice, "Wrong company name", reopen=True)
+    form = organiser_client.get(f"/admin/billing/orders/{order.id}/edit")
+    assert form.status_code == 200 and "項目1" in form.text
+    data = {
+        "buyer_organisation": "株式会社グリーンテック・ジャパン",
+        "buyer_name": "経理 太郎",
+        "buyer_email": "keiri@example.co.jp",
+        "language": "ja",
+        "lines-0-description_ja": "協賛金",
+        "lines-0-description_en": "Sponsorship",
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "¥120,000",
+        "lines-0-tax_rate": "10",
+        "lines-1-description_ja": "",
+    }
+    bad = organiser_client.post(
+        f"/admin/billing/orders/{order.id}/edit", data={**data, "lines-0-unit_price": "-1"}
+    )
+    assert bad.status_code == 422 and "cannot be negative" in bad.text
+    done = organiser_client.post(f"/admin/billing/orders/{order.id}/edit", data=data)
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert order.buyer_organisation == "株式会社グリーンテック・ジャパン"
+    assert [line.unit_price for line in order.lines] == [120_000]
+    organiser_client.post(f"/admin/billing/orders/{order.id}/issue", data={"language": "ja"})
+    db.session.expire_all()
+    assert order.current_invoice.display_number == "INV-000002"
+    assert order.current_invoice.total == 132_000
+    assert order.invoices[0].snapshot["recipient"]["organisation"] == "株式会社グリーンテック"
+    # An invoiced order cannot be edited any more.
+    again = organiser_client.get(f"/admin/billing/orders/{order.id}/edit")
+    assert again.status_code == 303
