@@ -100,6 +100,9 @@ def test_config(database_url: str, **overrides) -> dict:
     return config
 
 
+test_config.__test__ = False  # a helper, not a test, wherever it is imported
+
+
 @pytest.fixture(scope="session")
 def _schema(database_url) -> Iterator[str]:
     app = create_app(test_config(database_url))
