@@ -7,7 +7,7 @@ the same links open full pages and the forms post normally.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from convention.accounts.access import organiser_required
@@ -151,6 +151,7 @@ def edit_edition(edition_id: int):
     target = f"edition-{found.id}"
     form = distinct_ids(EditionForm(obj=found), target)
     if request.method == "POST" and form.validate():
+        was_current = found.is_current
         try:
             services.save_edition(_edition_data(form), found)
         except services.EventError as error:
@@ -158,12 +159,18 @@ def edit_edition(edition_id: int):
             _attach(form, error)
         else:
             if wants_fragment(target):
-                return _row(
-                    "events/admin/_edition_row.html",
-                    edition=found,
-                    counts={found.id: services.edition_counts(found)},
-                    saved=True,
+                response = make_response(
+                    render_template(
+                        "events/admin/_edition_row.html",
+                        edition=found,
+                        counts={found.id: services.edition_counts(found)},
+                        saved=True,
+                    )
                 )
+                if found.is_current and not was_current:
+                    # Another row lost its "current" mark: reload the list.
+                    response.headers["HX-Refresh"] = "true"
+                return response
             flash(_("Edition saved."), "success")
             return redirect(url_for(".editions"))
     if wants_fragment(target):

@@ -198,7 +198,7 @@ SESSIONS = [
 # slug: (speakers, description_ja, description_en); sessions not listed get a short default.
 DETAILS = {
     "opening": (
-        "横浜市長\nAyumi Mori, Asia-Pacific Cities Climate Network",
+        "横浜市長 (Mayor of Yokohama)\nAyumi Mori, Asia-Pacific Cities Climate Network",
         "開会挨拶に続き、2050年ゼロカーボンに向けた都市の道筋を基調講演で示します。"
         "\n\n同時通訳（日英）があります。",
         "Welcome from the mayor, then a keynote on the city's path to zero carbon by 2050."

@@ -183,6 +183,39 @@ def test_inline_edit_edition_row_cycle(organiser_client, edition):
     assert saved.status_code == 200
     assert "Renamed Convention" in saved.text and "Saved" in saved.text
     assert "<form" not in saved.text
+    assert "HX-Refresh" not in saved.headers  # it was already the current edition
+
+
+def test_making_another_edition_current_reloads_the_list(organiser_client, edition):
+    other = make_edition(start=date(2026, 6, 1), name_en="Next year")
+    data = edition_form(slug=other.slug, name_en="Next year", is_current="y")
+    data.update(start_date="2026-06-01", end_date="2026-06-02")
+    response = organiser_client.post(
+        f"/admin/editions/{other.id}/edit", data=data, headers=hx(f"edition-{other.id}")
+    )
+    assert response.headers["HX-Refresh"] == "true"
+    db.session.refresh(edition)
+    assert not edition.is_current
+
+
+def test_edition_page_lists_rooms_and_sessions_in_time_order(organiser_client, edition, room):
+    make_session(edition, "15:00", title_en="Afternoon talk", room=room)
+    make_session(edition, "09:00", title_en="Morning talk", room=room)
+    page = organiser_client.get(f"/admin/editions/{edition.id}/", headers=EN).text
+    assert page.index("Morning talk") < page.index("Afternoon talk")
+    assert "Room A" in page and "Add a session" in page and "Add a room" in page
+    assert f'<option value="{room.id}">Room A</option>' in page
+    assert "FY2025" in page
+
+
+def test_edit_session_page_without_javascript(organiser_client, edition, room):
+    session = make_session(edition, "10:00", 45, room=room, title_en="Plain talk")
+    page = organiser_client.get(
+        f"/admin/editions/{edition.id}/sessions/{session.id}/edit", headers=EN
+    ).text
+    assert "<html" in page and "Edit: Plain talk" in page
+    assert 'value="2025-11-20T10:00"' in page and 'value="2025-11-20T10:45"' in page
+    assert f'<option selected value="{room.id}">Room A</option>' in page
 
 
 def test_edit_edition_error_stays_in_the_form_row(organiser_client, edition):
