@@ -98,8 +98,8 @@ class IssuerForm(FlaskForm):
     account_type = SelectField(
         _l("Account type"),
         choices=[
-            (AccountType.ORDINARY.value, _l("Ordinary (普通)")),
-            (AccountType.CURRENT.value, _l("Current (当座)")),
+            SelectChoice(AccountType.ORDINARY.value, _l("Ordinary (普通)")),
+            SelectChoice(AccountType.CURRENT.value, _l("Current (当座)")),
         ],
     )
     account_number = StringField(
@@ -115,6 +115,7 @@ class IssuerForm(FlaskForm):
 
 class IssueForm(FlaskForm):
     language = SelectField(_l("Language of the invoice"), choices=LANGUAGE_CHOICES)
+    series = SelectField(_l("Numbering series"), choices=[], validate_choice=False)
     email = BooleanField(_l("Email the invoice to the buyer"), default=True)
 
 
@@ -256,3 +257,8 @@ class DraftForm(FlaskForm):
                 raise ValidationError(_l("Every line needs a price."))
         if all(row.is_blank for row in field):
             raise ValidationError(_l("An order needs at least one line."))
+
+
+class SeriesForm(FlaskForm):
+    code = StringField(_l("Code"), [InputRequired(), Length(max=20)], filters=[_strip])
+    prefix = StringField(_l("Number prefix"), [InputRequired(), Length(max=20)], filters=[_strip])

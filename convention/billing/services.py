@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -375,12 +376,12 @@ def update_draft(
 
 
 STATUS_LABELS = {
-    OrderStatus.DRAFT: "draft",
-    OrderStatus.INVOICED: "invoiced",
-    OrderStatus.PARTIALLY_PAID: "partially paid",
-    OrderStatus.PAID: "paid",
-    OrderStatus.CANCELLED: "cancelled",
-    OrderStatus.REFUNDED: "refunded",
+    OrderStatus.DRAFT: _l("draft"),
+    OrderStatus.INVOICED: _l("invoiced"),
+    OrderStatus.PARTIALLY_PAID: _l("partially paid"),
+    OrderStatus.PAID: _l("paid"),
+    OrderStatus.CANCELLED: _l("cancelled"),
+    OrderStatus.REFUNDED: _l("refunded"),
 }
 
 
@@ -391,8 +392,8 @@ def transition(order: Order, new: OrderStatus) -> None:
         raise BillingError(
             _(
                 "An order that is %(current)s cannot become %(new)s.",
-                current=_(STATUS_LABELS[order.status]),
-                new=_(STATUS_LABELS[new]),
+                current=str(STATUS_LABELS[order.status]),
+                new=str(STATUS_LABELS[new]),
             )
         )
     order.status = new
@@ -436,6 +437,38 @@ def get_series(kind: DocumentKind, code: str | None = None) -> InvoiceSeries:
             db.session.add(InvoiceSeries(code=code, prefix=prefix, kind=kind, next_number=1))
             db.session.flush()
         series = db.session.scalar(select(InvoiceSeries).where(InvoiceSeries.code == code))
+    return series
+
+
+def list_series(kind: DocumentKind = DocumentKind.INVOICE) -> list[InvoiceSeries]:
+    get_series(kind)  # the default one always exists
+    return db.session.scalars(
+        select(InvoiceSeries).where(InvoiceSeries.kind == kind).order_by(InvoiceSeries.id)
+    ).all()
+
+
+SERIES_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
+SERIES_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/-]{0,19}$")
+
+
+def create_series(
+    code: str, prefix: str, kind: DocumentKind = DocumentKind.INVOICE
+) -> InvoiceSeries:
+    """A new numbering sequence (e.g. one per fiscal year: code FY2025, prefix 2025-).
+    Its numbers start at 1; its prefix keeps its numbers distinct from other series'."""
+    code = (code or "").strip().upper()
+    prefix = (prefix or "").strip()
+    if not SERIES_CODE.match(code):
+        raise BillingError(_("A code is 1 to 20 letters, digits, - or _."), field="code")
+    if not SERIES_PREFIX.match(prefix):
+        raise BillingError(_("A prefix is 1 to 20 letters, digits, -, / or _."), field="prefix")
+    if db.session.scalar(select(InvoiceSeries.id).where(InvoiceSeries.code == code)):
+        raise BillingError(_("This code is already used."), field="code")
+    if db.session.scalar(select(InvoiceSeries.id).where(InvoiceSeries.prefix == prefix)):
+        raise BillingError(_("This prefix is already used."), field="prefix")
+    series = InvoiceSeries(code=code, prefix=prefix, kind=kind, next_number=1)
+    db.session.add(series)
+    db.session.commit()
     return series
 
 
@@ -734,7 +767,7 @@ def record_payment(
             raise BillingError(
                 _(
                     "Payments are recorded against an invoiced order; this one is %(status)s.",
-                    status=_(STATUS_LABELS[order.status]),
+                    status=str(STATUS_LABELS[order.status]),
                 )
             )
         payment = Payment(
@@ -1101,7 +1134,7 @@ def _apply_line(line: BankStatementLine, order: Order, *, resolved: bool = False
         line.message = _(
             "Order %(reference)s is %(status)s.",
             reference=order.reference,
-            status=_(STATUS_LABELS[order.status]),
+            status=str(STATUS_LABELS[order.status]),
         )
         return
     due_before = order.outstanding
@@ -1145,7 +1178,7 @@ def resolve_bank_line(line: BankStatementLine, reference: str) -> BankStatementL
             _(
                 "Order %(reference)s is %(status)s.",
                 reference=order.reference,
-                status=_(STATUS_LABELS[order.status]),
+                status=str(STATUS_LABELS[order.status]),
             ),
             field="reference",
         )
@@ -1374,6 +1407,8 @@ __all__ = [
     "cancel_order",
     "create_order",
     "create_order_for_registration",
+    "create_series",
+    "list_series",
     "find_order_by_reference",
     "get_issuer",
     "ignore_bank_line",

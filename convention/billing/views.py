@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from convention.accounts.access import login_required, organiser_required
 from convention.billing import card, documents, exports, services
@@ -36,13 +37,16 @@ from convention.billing.forms import (
     OrderForm,
     PaymentForm,
     RefundForm,
+    SeriesForm,
 )
 from convention.billing.models import (
     OPEN_STATUSES,
     BankImport,
     BankStatementLine,
     BillingError,
+    DocumentKind,
     Invoice,
+    InvoiceSeries,
     Order,
     OrderStatus,
     PaymentMethod,
@@ -80,7 +84,7 @@ def _labels() -> dict:
         "family_labels": FAMILY_LABELS,
         "method_labels": METHOD_LABELS,
         "source_labels": SOURCE_LABELS,
-        "status_labels": {s: _(services.STATUS_LABELS[s]) for s in OrderStatus},
+        "status_labels": {s: str(services.STATUS_LABELS[s]) for s in OrderStatus},
     }
 
 
@@ -183,10 +187,21 @@ def new_order():
     return render_template("billing/new_order.html", form=form), status
 
 
+def _issue_form(order: Order, formdata=None) -> IssueForm:
+    form = (
+        IssueForm(formdata=formdata) if formdata is not None else IssueForm(language=order.language)
+    )
+    form.series.choices = [
+        SelectChoice(str(series.id), f"{series.code} ({series.format(series.next_number)} …)")
+        for series in services.list_series(DocumentKind.INVOICE)
+    ]
+    return form
+
+
 def _order_page(order: Order, status: int = 200, **forms):
     context = {
         "order": order,
-        "issue_form": forms.get("issue_form") or IssueForm(language=order.language),
+        "issue_form": forms.get("issue_form") or _issue_form(order),
         "payment_form": forms.get("payment_form")
         or PaymentForm(
             formdata=None,
@@ -241,7 +256,7 @@ def edit_order(order_id: int):
                         "tax_rate": str(line.tax_rate),
                     }
                     for line in found.lines
-                ]
+                ],
             },
         )
         form.lines.append_entry()
@@ -284,11 +299,21 @@ def edit_order(order_id: int):
 @organiser_required
 def issue(order_id: int):
     found = _get_order(order_id)
-    form = IssueForm()
+    form = _issue_form(found, request.form)
     if form.validate_on_submit():
+        series = None
+        if form.series.data:
+            series = (
+                db.session.get(InvoiceSeries, int(form.series.data or 0))
+                if (form.series.data.isdigit())
+                else None
+            )
+            if series is None or series.kind != DocumentKind.INVOICE:
+                form.series.errors = [_("Choose a numbering series.")]
+                return _order_page(found, 422, issue_form=form)
         try:
             invoice = services.issue_invoice(
-                found, language=form.language.data, issued_by=current_user
+                found, series, language=form.language.data, issued_by=current_user
             )
         except BillingError as error:
             form.form_errors.append(str(error))
@@ -423,7 +448,33 @@ def settings():
             return redirect(url_for("billing.settings"))
     db.session.rollback()
     status = 422 if request.method == "POST" else 200
-    return render_template("billing/settings.html", form=form), status
+    return _settings_page(form, SeriesForm(formdata=None), status)
+
+
+def _settings_page(form, series_form, status: int = 200):
+    series = services.list_series(DocumentKind.INVOICE)
+    db.session.commit()  # the default series, made on first sight
+    return render_template(
+        "billing/settings.html", form=form, series_form=series_form, series=series
+    ), status
+
+
+@bp.post("/settings/series")
+@organiser_required
+def add_series():
+    form = SeriesForm()
+    if form.validate_on_submit():
+        try:
+            created = services.create_series(form.code.data, form.prefix.data)
+        except BillingError as error:
+            _attach(form, error)
+        else:
+            flash(_("Series %(code)s added.", code=created.code), "success")
+            return redirect(url_for("billing.settings"))
+    issuer = services.get_issuer()
+    issuer_form = IssuerForm(formdata=None, obj=issuer)
+    issuer_form.account_type.data = issuer.account_type.value
+    return _settings_page(issuer_form, form, 422)
 
 
 @bp.route("/bank", methods=["GET", "POST"])

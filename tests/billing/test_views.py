@@ -310,3 +310,30 @@ def test_correcting_a_reopened_order_then_reissuing(app, organiser_client, issue
     # An invoiced order cannot be edited any more.
     again = organiser_client.get(f"/admin/billing/orders/{order.id}/edit")
     assert again.status_code == 303
+
+
+def test_organiser_adds_a_series_and_issues_in_it(app, organiser_client, issuer):
+    refused = organiser_client.post(
+        "/admin/billing/settings/series", data={"code": "FY 25!", "prefix": "2025-"}
+    )
+    assert refused.status_code == 422 and "A code is" in refused.text
+    added = organiser_client.post(
+        "/admin/billing/settings/series", data={"code": "FY2025", "prefix": "2025-"}
+    )
+    assert added.status_code == 303
+    duplicate = organiser_client.post(
+        "/admin/billing/settings/series", data={"code": "FY2026", "prefix": "2025-"}
+    )
+    assert duplicate.status_code == 422 and "prefix is already used" in duplicate.text
+    series = services.list_series()[-1]
+    order = make_order()
+    page = organiser_client.get(f"/admin/billing/orders/{order.id}")
+    assert "2025-000001" in page.text  # offered in the issue form
+    organiser_client.post(
+        f"/admin/billing/orders/{order.id}/issue", data={"language": "ja", "series": series.id}
+    )
+    db.session.expire_all()
+    assert order.current_invoice.display_number == "2025-000001"
+    other = make_order()
+    services.issue_invoice(other)
+    assert other.current_invoice.display_number == "INV-000001"
