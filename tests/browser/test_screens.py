@@ -76,6 +76,11 @@ def test_main_pages_fit_phone_and_desktop(
     fits_the_width(page)
     shoot(page, "session", size)
 
+    page.goto("/register")
+    expect(page.locator("#registration-form")).to_be_visible()
+    fits_the_width(page)
+    shoot(page, "register", size)
+
     page.goto("/account/sign-up")
     page.get_by_label("Email").fill("not-an-address")
     page.get_by_label("Password").fill("short")
