@@ -127,9 +127,11 @@ def start_gunicorn(database_url: str, workers: int = 2, **extra_env: str) -> Ins
 
 
 @pytest.fixture(scope="module")
-def two_instances(production_database):
-    first = start_gunicorn(production_database)
-    second = start_gunicorn(production_database)
+def two_instances(request, production_database):
+    """Two instances; a test module may set INSTANCE_ENV to change their settings."""
+    extra = getattr(request.module, "INSTANCE_ENV", {})
+    first = start_gunicorn(production_database, **extra)
+    second = start_gunicorn(production_database, **extra)
     yield first, second
     first.stop()
     second.stop()
