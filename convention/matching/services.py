@@ -440,14 +440,15 @@ def send_request(
 
 
 def _meeting_for(request: MeetingRequest, *, coordinator=None) -> Meeting:
-    meeting = Meeting(
-        edition_id=request.edition_id,
-        request=request,
-        priority=request.priority,
-        status=MeetingStatus.DRAFT,
-    )
-    meeting.seats = [MeetingSeat(profile=request.requester), MeetingSeat(profile=request.recipient)]
-    db.session.add(meeting)
+    with db.session.no_autoflush:
+        meeting = Meeting(
+            edition_id=request.edition_id,
+            priority=request.priority,
+            status=MeetingStatus.DRAFT,
+            seats=[MeetingSeat(profile=request.requester), MeetingSeat(profile=request.recipient)],
+        )
+        db.session.add(meeting)
+        meeting.request = request
     return meeting
 
 

@@ -1,0 +1,277 @@
+"""Scheduling accepted meetings into the grid, publishing, moves, marks, follow-ups and KPIs."""
+
+from __future__ import annotations
+
+import threading
+
+import icalendar
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from convention.extensions import db
+from convention.matching import services
+from convention.matching.models import (
+    FollowUpOutcome,
+    Meeting,
+    MeetingSeat,
+    MeetingStatus,
+    ProfileUnavailability,
+)
+
+
+def accepted(a, b, priority=2):
+    request = services.send_request(a, b, priority=priority)
+    services.respond(request, b, accept=True)
+    return request.meeting
+
+
+@pytest.fixture
+def cast(make_profile):
+    """A popular overseas city and four companies that each meet it."""
+    city = make_profile("Bangkok", country="TH", needs=("solar",))
+    companies = [make_profile(f"Company {n}", offers=("solar",)) for n in range(4)]
+    meetings = [accepted(company, city) for company in companies]
+    return city, companies, meetings
+
+
+def no_double_booking():
+    seats = db.session.execute(
+        sa.select(MeetingSeat.profile_id, MeetingSeat.slot_id, sa.func.count())
+        .where(MeetingSeat.slot_id.is_not(None))
+        .group_by(MeetingSeat.profile_id, MeetingSeat.slot_id)
+        .having(sa.func.count() > 1)
+    ).all()
+    tables = db.session.execute(
+        sa.select(Meeting.slot_id, Meeting.table_id, sa.func.count())
+        .where(Meeting.slot_id.is_not(None))
+        .group_by(Meeting.slot_id, Meeting.table_id)
+        .having(sa.func.count() > 1)
+    ).all()
+    return not seats and not tables
+
+
+def test_the_grid_cuts_the_session_into_slots_and_tables(matching_session, grid):
+    slots, tables = grid
+    assert [s.number for s in slots] == [0, 1, 2, 3, 4]
+    assert all((s.ends_at - s.starts_at).seconds == 1200 for s in slots)
+    assert [t.number for t in tables] == [1, 2, 3]
+    assert [t.interpreter for t in tables] == [True, False, False]
+
+
+def test_bad_grids_are_refused(matching_session):
+    with pytest.raises(services.MatchingError, match="between 5 and 120"):
+        services.setup_grid(matching_session, slot_minutes=2)
+    with pytest.raises(services.MatchingError, match="interpreter tables"):
+        services.setup_grid(matching_session, tables=2, interpreter_tables=3)
+
+
+def test_scheduling_places_every_meeting_without_conflicts(matching_session, grid, cast):
+    city, companies, meetings = cast
+    # Company 0 cannot meet in the first slot.
+    db.session.add(ProfileUnavailability(profile=companies[0], slot=grid[0][0]))
+    db.session.commit()
+    output = services.schedule_session(matching_session, time_limit=5)
+    assert output["unscheduled"] == []
+    assert output["breaks"] == 0  # the city meets four companies in a row
+    for meeting in meetings:
+        db.session.refresh(meeting)
+        assert meeting.status == MeetingStatus.DRAFT
+        assert meeting.slot is not None and meeting.table is not None
+        assert meeting.session_id == matching_session.id
+    assert meetings[0].slot.number != 0
+    assert no_double_booking()
+    with pytest.raises(services.MatchingError, match="Set up the slots"):
+        services.schedule_session(
+            __import__("tests.factories", fromlist=["make_session"]).make_session(
+                matching_session.edition, kind=matching_session.kind
+            )
+        )
+
+
+def test_publishing_emails_each_participant_their_agenda(matching_session, grid, cast, outbox):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    before = len(outbox())
+    assert services.publish(matching_session) == 4
+    mails = outbox()[before:]
+    assert {m.recipient for m in mails} == {p.user.email for p in [city, *companies]}
+    city_mail = next(m for m in mails if m.recipient == city.user.email)
+    assert city_mail.body_text.count("Table") == 4
+    assert all(m.status == MeetingStatus.SCHEDULED for m in services.agenda(city))
+    calendar = icalendar.Calendar.from_ical(services.agenda_ics(city))
+    events = calendar.walk("VEVENT")
+    assert len(events) == 4
+    assert "Company" in str(events[0]["SUMMARY"])
+
+
+def test_published_meetings_stay_fixed_when_late_meetings_arrive(
+    matching_session, grid, cast, make_profile
+):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    where = {m.id: (m.slot_id, m.table_id) for m in meetings}
+    late = accepted(make_profile("Late KK"), city, priority=3)
+    output = services.schedule_session(matching_session, time_limit=5)
+    assert output["unscheduled"] == []
+    for meeting in meetings:
+        db.session.refresh(meeting)
+        assert (meeting.slot_id, meeting.table_id) == where[meeting.id]
+        assert meeting.status == MeetingStatus.SCHEDULED
+    db.session.refresh(late)
+    assert late.status == MeetingStatus.DRAFT and late.slot is not None
+    assert no_double_booking()
+
+
+def test_manual_moves_are_checked_for_conflicts(matching_session, grid, cast, outbox):
+    slots, tables = grid
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    first, second = meetings[0], meetings[1]
+    # Into the slot where the city already meets someone else.
+    with pytest.raises(services.MatchingError, match="Bangkok already has meeting"):
+        services.move_meeting(first.id, second.slot_id, tables[2].id)
+    # Onto a table taken in that slot.
+    other_table = next(t for t in tables if t.id != first.table_id)
+    taken = Meeting(edition_id=first.edition_id, status=MeetingStatus.DRAFT)
+    db.session.add(taken)
+    db.session.flush()
+    free_slot = next(s for s in slots if s.id not in {m.slot_id for m in meetings})
+    taken.slot_id, taken.table_id = free_slot.id, other_table.id
+    db.session.commit()
+    with pytest.raises(services.MatchingError, match="is taken in this slot"):
+        services.move_meeting(first.id, free_slot.id, other_table.id)
+    # A free place works, and the published meeting's participants hear about it.
+    db.session.delete(taken)
+    db.session.commit()
+    before = len(outbox())
+    moved = services.move_meeting(first.id, free_slot.id, other_table.id)
+    assert moved.slot_id == free_slot.id
+    assert {seat.slot_id for seat in moved.seats} == {free_slot.id}
+    assert len(outbox()) == before + 2
+    assert no_double_booking()
+
+
+def test_the_database_refuses_double_booking(matching_session, grid, cast):
+    slots, tables = grid
+    city, companies, meetings = cast
+    a, b = meetings[0], meetings[1]
+    services._place(a, slots[0], tables[0])
+    db.session.commit()
+    services._place(b, slots[0], tables[1])  # the city twice in slot 0
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    b = db.session.get(Meeting, b.id)
+    b.slot_id, b.table_id = slots[0].id, tables[0].id  # a table twice in one slot
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_held_no_show_follow_up_and_kpis(matching_session, grid, cast, door_staff, edition):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    with pytest.raises(services.MatchingError, match="published meeting"):
+        services.mark(meetings[0], MeetingStatus.HELD, door_staff)
+    services.publish(matching_session)
+    services.mark(meetings[0], MeetingStatus.HELD, door_staff)
+    services.mark(meetings[1], MeetingStatus.HELD, door_staff)
+    services.mark(meetings[2], MeetingStatus.NO_SHOW, door_staff)
+    services.mark(meetings[2], MeetingStatus.HELD, door_staff)  # corrected: they came late
+    services.mark(meetings[2], MeetingStatus.NO_SHOW, door_staff)
+    with pytest.raises(services.MatchingError, match="meetings that took place"):
+        services.record_follow_up(meetings[2], city, FollowUpOutcome.DEAL)
+    services.record_follow_up(meetings[0], city, FollowUpOutcome.DEAL, "PPA signed")
+    services.record_follow_up(meetings[0], companies[0], FollowUpOutcome.DEAL)
+    services.record_follow_up(meetings[1], city, FollowUpOutcome.PROPOSAL)
+    with pytest.raises(services.MatchingError, match="participants"):
+        services.record_follow_up(meetings[1], companies[3], FollowUpOutcome.DEAL)
+    assert services.kpi_meetings_held([edition.id]) == 2
+    assert services.kpi_deals([edition.id]) == 1  # one meeting, two parties saying "deal"
+    assert services.meetings_scheduled_vs_held([edition.id]) == {
+        "scheduled": 4,
+        "held": 2,
+        "no_show": 1,
+        "cancelled": 0,
+        "draft": 0,
+    }
+    assert services.kpi_meetings_held([]) == 0
+
+
+def test_cancelling_a_published_meeting_frees_its_place(matching_session, grid, cast, outbox):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    meeting = meetings[0]
+    services.cancel_meeting(meeting)
+    assert meeting.status == MeetingStatus.CANCELLED
+    assert meeting.slot_id is None and all(seat.slot_id is None for seat in meeting.seats)
+    assert meeting.request.state.value == "cancelled"
+    assert "cancelled" in outbox()[-1].subject
+
+
+@pytest.mark.postgres_only
+def test_concurrent_moves_never_double_book(app, database_url, matching_session, grid, cast):
+    """Two organisers move two of the city's meetings into one free slot at the same time."""
+    from convention import create_app
+    from tests.conftest import test_config
+
+    other_app = create_app(test_config(database_url))
+    slots, tables = grid
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    used = {m.slot_id for m in meetings}
+    target = next(s for s in slots if s.id not in used)
+    ids = [meetings[0].id, meetings[1].id]
+    table_ids = [tables[1].id, tables[2].id]
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def move(meeting_id, table_id):
+        with other_app.app_context():
+            barrier.wait()
+            try:
+                services.move_meeting(meeting_id, target.id, table_id)
+                results.append("moved")
+            except services.MatchingError as error:
+                results.append(str(error))
+            except Exception as error:  # reported to the test, which fails on any
+                results.append(f"unexpected {type(error).__name__}: {error}")
+            finally:
+                db.session.remove()
+
+    for _ in range(3):
+        results.clear()
+        threads = [
+            threading.Thread(target=move, args=pair) for pair in zip(ids, table_ids, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results.count("moved") == 1, results
+        assert not any(r.startswith("unexpected") for r in results), results
+        db.session.expire_all()
+        assert no_double_booking()
+        # Put them back for the next round.
+        for meeting_id in ids:
+            meeting = db.session.get(Meeting, meeting_id)
+            if meeting.slot_id == target.id:
+                free = next(
+                    s
+                    for s in slots
+                    if s.id
+                    not in {
+                        m.slot_id
+                        for m in db.session.scalars(
+                            sa.select(Meeting).where(Meeting.id.in_([m.id for m in meetings]))
+                        )
+                    }
+                )
+                services.move_meeting(meeting_id, free.id, tables[0].id)
+    with other_app.app_context():
+        db.engine.dispose()
