@@ -91,12 +91,26 @@ def _labels() -> dict:
 # ----------------------------------------------------------------- back office
 
 
+def _editions():
+    from convention.events.models import Edition
+
+    return db.session.scalars(select(Edition).order_by(Edition.start_date.desc())).all()
+
+
+def _edition_id() -> int | None:
+    value = request.args.get("edition", "")
+    return int(value) if value.isdigit() else None
+
+
 @bp.get("/")
 @organiser_required
 def dashboard():
+    edition_id = _edition_id()
     return render_template(
         "billing/dashboard.html",
-        summary=services.summary(),
+        summary=services.summary(edition_id),
+        editions=_editions(),
+        edition_id=edition_id,
         overdue=services.overdue_invoices(),
         unmatched=len(services.unmatched_lines()),
         issuer_complete=services.get_issuer().complete,
@@ -108,6 +122,9 @@ def dashboard():
 def _filtered_orders():
     query = select(Order).order_by(Order.id.desc())
     family = request.args.get("family", "")
+    edition_id = _edition_id()
+    if edition_id:
+        query = query.where(Order.edition_id == edition_id)
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
     if family in {f.value for f in ProductFamily}:
@@ -146,6 +163,7 @@ def orders():
         targets=("orders",),
         orders=found,
         filters=filters,
+        editions=_editions(),
         families=list(ProductFamily),
         statuses=list(OrderStatus),
         today=services.today_local(),
@@ -519,13 +537,14 @@ def bank_result(import_id: int):
 
 
 def _line_response(line: BankStatementLine, form: AssignLineForm, status: int = 200):
-    if is_htmx():
+    if is_htmx():  # htmx swaps only 2xx answers: the row comes back with its error beside it
         return render_template(
             "billing/_bank_line.html",
             line=line,
             assign_form=form,
+            failed_line=line.id,
             suggestions=services.suggestions_for,
-        ), status
+        )
     if status == 200:
         return redirect(url_for("billing.bank_result", import_id=line.import_id))
     return render_template(

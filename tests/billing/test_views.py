@@ -216,8 +216,14 @@ def test_bank_import_and_review_screen(app, organiser_client, issuer):
         data={"reference": "nope"},
         headers={**HX, "HX-Target": f"bank-line-{line.id}"},
     )
-    assert refused.status_code == 422 and "No order has this reference" in refused.text
+    assert refused.status_code == 200 and "No order has this reference" in refused.text
+    assert 'aria-invalid="true"' in refused.text
     assert "<html" not in refused.text
+    plain = organiser_client.post(
+        f"/admin/billing/bank/lines/{line.id}/assign", data={"reference": "nope"}
+    )
+    assert plain.status_code == 422 and "<html" in plain.text
+    assert "No order has this reference" in plain.text
     ignored = organiser_client.post(f"/admin/billing/bank/lines/{line.id}/ignore", headers=HX)
     assert ignored.status_code == 200 and "ignored" in ignored.text
     db.session.expire_all()
@@ -337,3 +343,30 @@ def test_organiser_adds_a_series_and_issues_in_it(app, organiser_client, issuer)
     other = make_order()
     services.issue_invoice(other)
     assert other.current_invoice.display_number == "INV-000001"
+
+
+def test_dashboard_and_orders_per_edition(app, organiser_client, issuer):
+    from tests.factories import make_edition
+
+    first, second = make_edition(), make_edition()
+    services.issue_invoice(
+        services.create_order(
+            services.Buyer("A", "a@example.org"),
+            "booth",
+            [services.Line("x", "x", 1_000)],
+            edition=first,
+        )
+    )
+    services.issue_invoice(
+        services.create_order(
+            services.Buyer("B", "b@example.org"),
+            "booth",
+            [services.Line("y", "y", 7_000)],
+            edition=second,
+        )
+    )
+    page = organiser_client.get(f"/admin/billing/?edition={second.id}")
+    assert "¥7,700" in page.text and "¥1,100" not in page.text
+    assert "¥8,800" in organiser_client.get("/admin/billing/").text
+    listed = organiser_client.get(f"/admin/billing/orders?edition={first.id}")
+    assert "¥1,100" in listed.text and "¥7,700" not in listed.text
