@@ -178,6 +178,10 @@ def report_pdf(data: dict) -> bytes:
 
     styles = pdf.styles(size=9)
     small = pdf.styles(size=7.5)
+    if data["language"] != "ja":
+        # CJK wrapping breaks English words anywhere; wrap those at spaces.
+        for style in (*styles.values(), *small.values()):
+            style.wordWrap = None
     matrix = data["matrix"]
     years = matrix["years"]
     story = [
