@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -352,11 +352,11 @@ def _presence_insert(list_id: int, registration_id: int, moment: datetime) -> in
         "entries": 1,
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as upsert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as upsert
     statement = (
-        insert(Presence)
+        upsert(Presence)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["checkin_list_id", "registration_id"])
         .returning(Presence.id)
@@ -487,24 +487,42 @@ def scan(
                 )
             )
 
-    row = Scan(
-        edition_id=checkin_list.edition_id,
-        checkin_list_id=checkin_list.id,
-        registration_id=registration.id if registration else None,
-        nonce=nonce,
-        direction=direction,
-        result=ScanResult.OK if reason is None else ScanResult.ERROR,
+    # Everything the answer needs is read before the commit expires the loaded objects.
+    outcome = ScanOutcome(
+        status=(ScanResult.OK if reason is None else ScanResult.ERROR).value,
         reason=reason,
-        scanned_at=scanned_at,
-        received_at=received,
-        offline=offline,
-        device_id=device.id if device else None,
-        staff_user_id=staff.id if staff else None,
-        manual=manual,
+        direction=direction,
+        list_slug=checkin_list.slug,
+        attendee=attendee_of(registration) if registration is not None else None,
         first_checked_in_at=first_checked_in_at,
+        scanned_at=scanned_at,
+        offline=offline,
+        registration_id=registration.id if registration else None,
     )
-    db.session.add(row)
+    values = {
+        "edition_id": checkin_list.edition_id,
+        "checkin_list_id": checkin_list.id,
+        "registration_id": outcome.registration_id,
+        "nonce": nonce,
+        "direction": direction,
+        "result": ScanResult(outcome.status),
+        "reason": reason,
+        "scanned_at": scanned_at,
+        "received_at": received,
+        "offline": offline,
+        "device_id": device.id if device else None,
+        "staff_user_id": staff.id if staff else None,
+        "manual": manual,
+        "first_checked_in_at": first_checked_in_at,
+        "undone_at": None,
+        "undone_by_id": None,
+    }
     try:
+        # The presence change is flushed first; the scan row is a plain INSERT … RETURNING.
+        db.session.flush()
+        outcome.scan_id = db.session.execute(
+            insert(Scan).values(**values).returning(Scan.id)
+        ).scalar_one()
         db.session.commit()
     except IntegrityError:
         # The same nonce was stored meanwhile by a concurrent retry: answer as it was answered.
@@ -514,18 +532,6 @@ def scan(
             raise
         db.session.rollback()
         return replay
-    outcome = ScanOutcome(
-        status=row.result.value,
-        reason=reason,
-        direction=direction,
-        list_slug=checkin_list.slug,
-        scan_id=row.id,
-        attendee=attendee_of(registration) if registration is not None else None,
-        first_checked_in_at=first_checked_in_at,
-        scanned_at=scanned_at,
-        offline=offline,
-        registration_id=registration.id if registration else None,
-    )
     return outcome
 
 

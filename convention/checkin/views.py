@@ -159,6 +159,8 @@ def api_scan():
     scanned_at = data["scanned_at"]
     if scanned_at is not None and scanned_at > utcnow() + services.CLOCK_SKEW:
         scanned_at = None  # a device clock far ahead is not believed: the server's time counts
+    if device is not None:
+        services.touch_device(device)  # committed with the scan
     try:
         outcome = services.scan(
             data["token"],
@@ -172,9 +174,6 @@ def api_scan():
         )
     except LookupError:
         return _api_error(404, "unknown_list", _l("There is no check-in list with this name."))
-    if device is not None:
-        services.touch_device(device)
-        db.session.commit()
     return jsonify(outcome.to_json())
 
 
