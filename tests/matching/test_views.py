@@ -1,0 +1,266 @@
+"""Matching pages: directory (full page and fragment), profile, requests, agenda, back-office."""
+
+from __future__ import annotations
+
+import icalendar
+import pytest
+
+from convention.extensions import db
+from convention.matching import services
+from convention.matching.models import MatchProfile, Meeting, MeetingStatus, RequestState
+from tests.conftest import login
+from tests.factories import make_user
+from tests.matching.conftest import register
+
+HX = {"HX-Request": "true"}
+
+
+def hx(target: str) -> dict:
+    return {**HX, "HX-Target": target}
+
+
+@pytest.fixture
+def me_client(app, pair):
+    """Logged in as the overseas city of `pair`."""
+    return login(app.test_client(), pair[1].user)
+
+
+def test_directory_full_page_and_fragment(me_client, pair, make_profile):
+    make_profile("Cebu Water", country="PH", sectors=("water",), languages=("en", "tl"))
+    page = me_client.get("/matching")
+    assert page.status_code == 200
+    assert "<html" in page.text and 'id="directory-filters"' in page.text
+    assert "Hama Energy KK" in page.text and "Cebu Water" in page.text
+    # Recommendations say why.
+    assert "your need: Waste-to-energy — their offer: Waste-to-energy plants" in page.text
+    fragment = me_client.get("/matching?q=water", headers=hx("directory-results"))
+    assert "<html" not in fragment.text
+    assert 'id="directory-results"' in fragment.text
+    assert "Cebu Water" in fragment.text and "Hama Energy KK" not in fragment.text
+    assert fragment.headers["Vary"].count("HX-Request")
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("country=PH", "Cebu Water", "Hama Energy KK"),
+        ("type=overseas_city", "Da Nang City", "Cebu Water"),
+        ("sector=waste_to_energy", "Hama Energy KK", "Cebu Water"),
+        ("language=tl", "Cebu Water", "Da Nang City"),
+        ("type=nonsense", "Cebu Water", "nothing hidden"),
+    ],
+)
+def test_directory_filters_work_as_plain_links(me_client, pair, make_profile, query, shown, hidden):
+    make_profile("Cebu Water", country="PH", sectors=("water",), languages=("en", "tl"))
+    page = me_client.get(f"/matching?{query}")
+    results = page.text.split('id="directory-results"')[1]
+    assert shown in results
+    assert hidden not in results
+
+
+def test_the_directory_needs_a_login(client, edition):
+    response = client.get("/matching")
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+
+
+def test_creating_a_profile_from_a_registration(app, edition, ticket_type, grid):
+    user = make_user(name="Somchai", organization="Bangkok Energy")
+    register(user, edition, ticket_type, organization="Bangkok Energy", country="TH")
+    client = login(app.test_client(), user)
+    form = client.get("/matching/profile")
+    assert 'value="Bangkok Energy"' in form.text
+    slot = grid[0][0]
+    response = client.post(
+        "/matching/profile",
+        data={
+            "organisation_type": "overseas_company",
+            "organisation": "Bangkok Energy",
+            "country": "TH",
+            "city": "Bangkok",
+            "sectors": ["solar", "storage"],
+            "need_codes": ["storage"],
+            "needs_en": "Batteries for a solar park",
+            "languages": ["en", "th"],
+            "unavailable": [str(slot.id)],
+            "visible": "y",
+        },
+    )
+    assert response.status_code == 303, response.text
+    profile = db.session.scalar(db.select(MatchProfile))
+    assert profile.sectors == ["solar", "storage"]
+    assert profile.languages == ["en", "th"]
+    assert [row.slot_id for row in profile.unavailable] == [slot.id]
+
+
+def test_profile_errors_show_beside_the_field(app, edition, ticket_type):
+    user = make_user()
+    register(user, edition, ticket_type)
+    client = login(app.test_client(), user)
+    response = client.post("/matching/profile", data={"organisation_type": "local_company"})
+    assert response.status_code == 200
+    assert "Enter your organisation" in response.text
+    assert "Choose at least one language." in response.text
+    assert db.session.scalar(db.select(MatchProfile)) is None
+
+
+def test_without_a_registration_there_is_no_profile(attendee_client, edition):
+    response = attendee_client.get("/matching/profile")
+    assert response.status_code == 403
+    assert "Register first" in response.text
+
+
+def test_requesting_and_accepting_through_the_pages(app, pair):
+    a, b = pair
+    requester = login(app.test_client(), a.user)
+    response = requester.post(
+        f"/matching/p/{b.id}/request", data={"message": "Plant visit?", "priority": "3"}
+    )
+    assert response.status_code == 303
+    again = requester.post(
+        f"/matching/p/{b.id}/request", data={"priority": "2"}, headers=hx("request-form")
+    )
+    assert again.status_code == 422
+    assert "<html" not in again.text
+    assert "already an open request" in again.text
+    request_row = db.session.scalar(db.select(services.MeetingRequest))
+    recipient = login(app.test_client(), b.user)
+    page = recipient.get("/matching/requests")
+    assert "Plant visit?" in page.text and "Accept" in page.text
+    fragment = recipient.post(
+        f"/matching/requests/{request_row.id}/accept", headers=hx(f"request-{request_row.id}")
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "Accepted" in fragment.text
+    db.session.refresh(request_row)
+    assert request_row.state == RequestState.ACCEPTED
+    # The requester cannot accept on the recipient's behalf; strangers get 404.
+    assert requester.post(f"/matching/requests/{request_row.id}/decline").status_code == 303
+    db.session.refresh(request_row)
+    assert request_row.state == RequestState.ACCEPTED
+    stranger = login(app.test_client(), make_user())
+    assert stranger.post(f"/matching/requests/{request_row.id}/cancel").status_code == 404
+
+
+def test_request_to_oneself_is_refused_with_a_message(app, pair):
+    a, _ = pair
+    client = login(app.test_client(), a.user)
+    response = client.post(f"/matching/p/{a.id}/request", data={"priority": "2"})
+    assert response.status_code == 422
+    assert "cannot request a meeting with yourself" in response.text
+
+
+def test_unknown_profiles_are_404(me_client, pair):
+    assert me_client.get("/matching/p/99999").status_code == 404
+    assert me_client.post("/matching/p/99999/request").status_code == 404
+    assert me_client.post("/matching/requests/99999/accept").status_code == 404
+
+
+@pytest.fixture
+def published(matching_session, grid, pair):
+    a, b = pair
+    request = services.send_request(a, b)
+    services.respond(request, b, accept=True)
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    return request.meeting
+
+
+def test_agenda_page_ics_and_feed(app, me_client, pair, published):
+    a, b = pair
+    page = me_client.get("/matching/agenda")
+    assert "Hama Energy KK" in page.text
+    assert f"Table {published.table.number}" in page.text
+    ics = me_client.get("/matching/agenda.ics")
+    assert ics.headers["Content-Type"].startswith("text/calendar")
+    (event,) = icalendar.Calendar.from_ical(ics.data).walk("VEVENT")
+    assert "Hama Energy KK" in str(event["SUMMARY"])
+    feed = app.test_client().get(f"/matching/feed/{b.registration.calendar_token}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.data
+    assert app.test_client().get("/matching/feed/not-a-token.ics").status_code == 404
+
+
+def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_client, published):
+    fragment = door_client.post(
+        f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
+    )
+    assert fragment.status_code == 200 and "Held" in fragment.text and "<html" not in fragment.text
+    db.session.refresh(published)
+    assert published.status == MeetingStatus.HELD
+    response = me_client.post(
+        f"/matching/meetings/{published.id}/follow-up",
+        data={"outcome": "deal", "note": "MoU"},
+        headers=hx(f"follow-up-{published.id}"),
+    )
+    assert response.status_code == 200
+    assert "Deal" in response.text
+    assert services.kpi_deals([published.edition_id]) == 1
+
+
+def test_attendees_cannot_mark_meetings(attendee_client, published):
+    assert attendee_client.post(f"/matching/meetings/{published.id}/mark/held").status_code == 403
+    assert attendee_client.get("/matching/admin").status_code == 403
+
+
+def test_organiser_sets_up_runs_publishes_and_moves(
+    organiser_client, matching_session, pair, make_profile, outbox
+):
+    a, b = pair
+    c = make_profile("Johor Port")
+    services.respond(services.send_request(a, b), b, accept=True)
+    services.respond(services.send_request(c, b), b, accept=True)
+    base = f"/matching/admin/sessions/{matching_session.id}"
+    bad = organiser_client.post(
+        f"{base}/grid",
+        data={"slot_minutes": "1", "tables": "2", "gap_minutes": "0", "interpreter_tables": "0"},
+    )
+    assert bad.status_code == 422 and "Between 5 and 120 minutes." in bad.text
+    ok = organiser_client.post(
+        f"{base}/grid",
+        data={"slot_minutes": "20", "tables": "2", "gap_minutes": "0", "interpreter_tables": "1"},
+    )
+    assert ok.status_code == 303
+    run = organiser_client.post(f"{base}/schedule", data={"time_limit": "5"})
+    assert run.status_code == 303
+    assert "job=" in run.headers["Location"]
+    page = organiser_client.get(run.headers["Location"])
+    assert "2 meetings placed, 0 unscheduled" in page.text
+    meetings = db.session.scalars(db.select(Meeting)).all()
+    assert all(m.status == MeetingStatus.DRAFT and m.slot_id for m in meetings)
+    board = organiser_client.get(base, headers=hx("board"))
+    assert "<html" not in board.text and 'id="board"' in board.text
+    published = organiser_client.post(f"{base}/publish")
+    assert published.status_code == 303
+    assert all(m.status == MeetingStatus.SCHEDULED for m in meetings)
+    # Moving one of the city's meetings onto the other's slot is refused with the reason.
+    first, second = meetings
+    refused = organiser_client.post(
+        f"{base}/move",
+        data={"meeting": first.id, "slot": second.slot_id, "table": first.table_id},
+        headers=hx("board"),
+    )
+    assert refused.status_code == 422
+    assert "Da Nang City already has meeting" in refused.text
+    db.session.refresh(first)
+    assert first.slot_id != second.slot_id
+
+
+def test_organiser_coordinates_and_expires(organiser_client, pair, make_profile):
+    a, b = pair
+    c = make_profile("Batam Free Zone")
+    services.send_request(c, b)
+    response = organiser_client.post(
+        "/matching/admin/coordinate",
+        data={"requester": a.id, "recipient": b.id, "priority": "2", "message": ""},
+    )
+    assert response.status_code == 303
+    same = organiser_client.post(
+        "/matching/admin/coordinate",
+        data={"requester": a.id, "recipient": a.id, "priority": "2"},
+    )
+    assert "Choose two different participants." in same.text
+    assert organiser_client.post("/matching/admin/expire").status_code == 303
+    states = sorted(r.state.value for r in db.session.scalars(db.select(services.MeetingRequest)))
+    assert states == ["accepted", "expired"]
+    page = organiser_client.get("/matching/admin")
+    assert "Matching sessions" in page.text
