@@ -77,24 +77,25 @@ def test_anonymous_is_sent_to_log_in(client, edition):
     assert "/account/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/admin/editions/"),
-        ("post", "/admin/editions/"),
-        ("get", "/admin/editions/{e}/"),
-        ("post", "/admin/editions/{e}/edit"),
-        ("post", "/admin/editions/{e}/delete"),
-        ("post", "/admin/editions/{e}/rooms"),
-        ("post", "/admin/editions/{e}/sessions"),
-        ("get", "/admin/editions/{e}/sessions/{s}/edit"),
-        ("post", "/admin/editions/{e}/sessions/{s}/delete"),
-    ],
-)
-def test_non_organisers_get_403(door_client, edition, room, method, path):
+NON_ORGANISER_REQUESTS = [
+    ("get", "/admin/editions/"),
+    ("post", "/admin/editions/"),
+    ("get", "/admin/editions/{e}/"),
+    ("post", "/admin/editions/{e}/edit"),
+    ("post", "/admin/editions/{e}/delete"),
+    ("post", "/admin/editions/{e}/rooms"),
+    ("post", "/admin/editions/{e}/sessions"),
+    ("get", "/admin/editions/{e}/sessions/{s}/edit"),
+    ("post", "/admin/editions/{e}/sessions/{s}/delete"),
+]
+
+
+def test_non_organisers_get_403(door_client, edition, room):
+    # One test over many URLs (each case is one request, not one app): keeps the suite fast.
     session = make_session(edition, room=room)
-    url = path.format(e=edition.id, s=session.id)
-    assert getattr(door_client, method)(url, headers=EN).status_code == 403
+    for method, path in NON_ORGANISER_REQUESTS:
+        url = path.format(e=edition.id, s=session.id)
+        assert getattr(door_client, method)(url, headers=EN).status_code == 403, url
     assert db.session.get(Session, session.id) is not None
 
 
@@ -133,25 +134,25 @@ def test_create_edition_without_javascript_redirects(organiser_client, app):
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"end_date": "2026-11-18"}, "end_date", "The last day cannot be before the first day."),
-        ({"start_date": "2027-03-31", "end_date": "2027-04-01"}, "end_date", "one fiscal year"),
-        ({"slug": "Bad Slug!"}, "slug", "lower-case letters"),
-        ({"start_date": "tomorrow"}, "start_date", "Not a valid date value."),
-        ({"name_en": ""}, "name_en", "This field is required."),
-    ],
-)
-def test_bad_edition_is_refused_beside_the_field(organiser_client, app, changes, field, message):
-    response = organiser_client.post(
-        "/admin/editions/", data=edition_form(**changes), headers=hx("new-edition")
-    )
-    assert response.status_code == 200
-    assert "HX-Redirect" not in response.headers
-    assert "<html" not in response.text
-    error = response.text[response.text.index(f'id="new-edition-{field}-error"') :]
-    assert message in error[:400]
+BAD_EDITIONS = [
+    ({"end_date": "2026-11-18"}, "end_date", "The last day cannot be before the first day."),
+    ({"start_date": "2027-03-31", "end_date": "2027-04-01"}, "end_date", "one fiscal year"),
+    ({"slug": "Bad Slug!"}, "slug", "lower-case letters"),
+    ({"start_date": "tomorrow"}, "start_date", "Not a valid date value."),
+    ({"name_en": ""}, "name_en", "This field is required."),
+]
+
+
+def test_bad_edition_is_refused_beside_the_field(organiser_client, app):
+    for changes, field, message in BAD_EDITIONS:
+        response = organiser_client.post(
+            "/admin/editions/", data=edition_form(**changes), headers=hx("new-edition")
+        )
+        assert response.status_code == 200
+        assert "HX-Redirect" not in response.headers
+        assert "<html" not in response.text
+        error = response.text[response.text.index(f'id="new-edition-{field}-error"') :]
+        assert message in error[:400], (changes, field)
     assert db.session.scalar(select(Edition)) is None
 
 
@@ -302,22 +303,22 @@ def test_create_room(organiser_client, edition):
     assert "Room B" in organiser_client.get(f"/admin/editions/{edition.id}/", headers=EN).text
 
 
-@pytest.mark.parametrize(
-    ("data", "field", "message"),
-    [
-        ({"capacity": "-5"}, "capacity", "Capacity cannot be negative."),
-        ({"name_en": "Room A"}, "name_en", "already has a room with this name"),
-        ({"capacity": "many"}, "capacity", "Not a valid integer value."),
-    ],
-)
-def test_bad_room_is_refused(organiser_client, edition, room, data, field, message):
-    form = {"name_ja": "部屋", "name_en": "Room Z", "capacity": "10", "position": "0", **data}
-    response = organiser_client.post(
-        f"/admin/editions/{edition.id}/rooms", data=form, headers=hx("new-room")
-    )
-    assert response.status_code == 200 and "HX-Redirect" not in response.headers
-    error = response.text[response.text.index(f'id="new-room-{field}-error"') :]
-    assert message in error[:300]
+BAD_ROOMS = [
+    ({"capacity": "-5"}, "capacity", "Capacity cannot be negative."),
+    ({"name_en": "Room A"}, "name_en", "already has a room with this name"),
+    ({"capacity": "many"}, "capacity", "Not a valid integer value."),
+]
+
+
+def test_bad_room_is_refused(organiser_client, edition, room):
+    for data, field, message in BAD_ROOMS:
+        form = {"name_ja": "部屋", "name_en": "Room Z", "capacity": "10", "position": "0", **data}
+        response = organiser_client.post(
+            f"/admin/editions/{edition.id}/rooms", data=form, headers=hx("new-room")
+        )
+        assert response.status_code == 200 and "HX-Redirect" not in response.headers
+        error = response.text[response.text.index(f'id="new-room-{field}-error"') :]
+        assert message in error[:300], data
     assert len(db.session.scalars(select(Room)).all()) == 1
 
 
@@ -414,42 +415,40 @@ def test_back_to_back_sessions_and_other_rooms_are_fine(organiser_client, editio
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"ends_at": "2025-11-20T13:00"}, "ends_at", "The end must be after the start."),
-        ({"ends_at": "2025-11-20T14:00"}, "ends_at", "The end must be after the start."),
-        (
-            {"starts_at": "2025-11-25T10:00", "ends_at": "2025-11-25T11:00"},
-            "starts_at",
-            "during the edition (2025-11-20 – 2025-11-21)",
-        ),
-        (
-            {"starts_at": "2025-11-19T23:00", "ends_at": "2025-11-20T01:00"},
-            "starts_at",
-            "during the edition",
-        ),
-        ({"ends_at": "2025-11-22T10:00"}, "ends_at", "by the edition&#39;s last day"),
-        ({"capacity": "-1"}, "capacity", "Capacity cannot be negative."),
-        ({"capacity": "500"}, "capacity", "The room holds only 100 people."),
-        ({"slug": "Has Spaces"}, "slug", "lower-case letters"),
-        ({"starts_at": "soon"}, "starts_at", "Not a valid datetime value."),
-        ({"stream_url": "not a url"}, "stream_url", "Enter a full web address"),
-        ({"kind": "party"}, "kind", "Not a valid choice."),
-        ({"title_en": ""}, "title_en", "This field is required."),
-    ],
-)
-def test_bad_session_is_refused_beside_the_field(
-    organiser_client, edition, room, changes, field, message
-):
-    response = organiser_client.post(
-        f"/admin/editions/{edition.id}/sessions",
-        data=session_form(room, **changes),
-        headers=hx("new-session"),
-    )
-    assert response.status_code == 200 and "HX-Redirect" not in response.headers
-    error = response.text[response.text.index(f'id="new-session-{field}-error"') :][:400]
-    assert message in error
+BAD_SESSIONS = [
+    ({"ends_at": "2025-11-20T13:00"}, "ends_at", "The end must be after the start."),
+    ({"ends_at": "2025-11-20T14:00"}, "ends_at", "The end must be after the start."),
+    (
+        {"starts_at": "2025-11-25T10:00", "ends_at": "2025-11-25T11:00"},
+        "starts_at",
+        "during the edition (2025-11-20 – 2025-11-21)",
+    ),
+    (
+        {"starts_at": "2025-11-19T23:00", "ends_at": "2025-11-20T01:00"},
+        "starts_at",
+        "during the edition",
+    ),
+    ({"ends_at": "2025-11-22T10:00"}, "ends_at", "by the edition&#39;s last day"),
+    ({"capacity": "-1"}, "capacity", "Capacity cannot be negative."),
+    ({"capacity": "500"}, "capacity", "The room holds only 100 people."),
+    ({"slug": "Has Spaces"}, "slug", "lower-case letters"),
+    ({"starts_at": "soon"}, "starts_at", "Not a valid datetime value."),
+    ({"stream_url": "not a url"}, "stream_url", "Enter a full web address"),
+    ({"kind": "party"}, "kind", "Not a valid choice."),
+    ({"title_en": ""}, "title_en", "This field is required."),
+]
+
+
+def test_bad_session_is_refused_beside_the_field(organiser_client, edition, room):
+    for changes, field, message in BAD_SESSIONS:
+        response = organiser_client.post(
+            f"/admin/editions/{edition.id}/sessions",
+            data=session_form(room, **changes),
+            headers=hx("new-session"),
+        )
+        assert response.status_code == 200 and "HX-Redirect" not in response.headers
+        error = response.text[response.text.index(f'id="new-session-{field}-error"') :][:400]
+        assert message in error, changes
     assert db.session.scalars(select(Session)).all() == []
 
 
