@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from urllib.parse import urlsplit
@@ -183,9 +183,10 @@ def _text(obj, name: str, language: str) -> str:
 
 
 def session_location(session: Session, language: str) -> str:
-    parts = [_text(session.room, "name", language) if session.room else "", ""]
-    parts[1] = _text(session.edition, "venue", language)
-    return ", ".join(part for part in parts if part)
+    """Room and venue, as calendar apps show it: "Room A, PACIFICO Yokohama"."""
+    room = _text(session.room, "name", language) if session.room else ""
+    venue = _text(session.edition, "venue", language)
+    return ", ".join(part for part in (room, venue) if part)
 
 
 def calendar_uid_domain() -> str:
@@ -551,7 +552,6 @@ class SessionData:
     speakers: str = ""
     stream_url: str | None = None
     invitation_code: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def save_session(edition: Edition, data: SessionData, session: Session | None = None) -> Session:
