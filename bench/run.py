@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("scan_bench", "kpi_bench", "matching_bench")
+BENCHMARKS = ("scan_bench", "registration_bench", "kpi_bench", "matching_bench")
 
 
 def main(names: list[str]) -> int:

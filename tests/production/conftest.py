@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 from redis import Redis
 from sqlalchemy.engine import make_url
 
+from bench.common import free_port, start_gunicorn, stop
 from tests.conftest import DEFAULT_PG_URL, missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +21,6 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 # Several processes share these services; keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("production")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -85,53 +76,25 @@ class Instance:
         self.url = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
 
 
-def start_gunicorn(database_url: str, workers: int = 2, **extra_env: str) -> Instance:
+def start_instance(database_url: str, workers: int = 2, **extra_env: str) -> Instance:
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=production_env(database_url, **extra_env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    instance = Instance(process, port)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if requests.get(f"{instance.url}/healthz", timeout=5).ok:
-                return instance
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.3)
-    instance.stop()
-    raise RuntimeError("gunicorn did not become healthy within 60 s")
+    env = {
+        key: value
+        for key, value in production_env(database_url, **extra_env).items()
+        if key not in os.environ or os.environ[key] != value
+    }
+    return Instance(start_gunicorn(database_url, port, workers, **env), port)
 
 
 @pytest.fixture(scope="module")
 def two_instances(request, production_database):
     """Two instances; a test module may set INSTANCE_ENV to change their settings."""
     extra = getattr(request.module, "INSTANCE_ENV", {})
-    first = start_gunicorn(production_database, **extra)
-    second = start_gunicorn(production_database, **extra)
+    first = start_instance(production_database, **extra)
+    second = start_instance(production_database, **extra)
     yield first, second
     first.stop()
     second.stop()
