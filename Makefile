@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 PYTEST_WORKERS ?= 2
 export TEST_DATABASE_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 
-.PHONY: run test test-fast serve bench lint format translations check clean
+.PHONY: run test test-fast serve bench lint format translations i18n check clean
 
 $(BIN)/activate: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ $(VENV)/.test-extras: $(BIN)/activate
 	touch $@
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -q -d convention/translations
+	$(BIN)/pybabel --quiet compile -d convention/translations
+
+# After adding user-facing strings: refresh the catalogs, then translate the new ja entries.
+i18n: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o convention/translations/messages.pot --omit-header .
+	$(BIN)/pybabel update -i convention/translations/messages.pot -d convention/translations --no-fuzzy-matching --width 100
+	$(BIN)/python scripts/i18n_en_catalog.py
 
 run: $(BIN)/activate translations
 	$(FLASK) db upgrade
