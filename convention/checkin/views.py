@@ -312,7 +312,7 @@ def undo(scan_id: int):
                     error=message,
                 )
             )
-            return response, 409
+            return response  # 200: htmx swaps the list with the message in it
         flash(message, "error")
         return redirect(url_for("checkin.scanner", list=row.checkin_list.slug))
     if is_htmx():

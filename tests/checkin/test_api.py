@@ -164,15 +164,16 @@ def test_door_staff_session_can_scan(door_client, door, door_staff):
     assert db.session.get(Scan, data["scan_id"]).staff_user_id == door_staff.id
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"Authorization": "Bearer cdv_not-a-real-token"}, {"Authorization": "Basic abc"}],
-    ids=["anonymous", "unknown-token", "wrong-scheme"],
-)
-def test_unauthenticated_is_401_json(client, door, headers):
-    response = client.post(URL, json=body("x" * 32), headers=headers)
-    assert response.status_code == 401
-    assert response.is_json and response.get_json()["status"] == "error"
+def test_unauthenticated_is_401_json(client, door):
+    for headers in (
+        {},
+        {"Authorization": "Bearer cdv_not-a-real-token"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic abc"},
+    ):
+        response = client.post(URL, json=body("x" * 32), headers=headers)
+        assert response.status_code == 401, headers
+        assert response.is_json and response.get_json()["status"] == "error"
     assert rows() == 0
 
 
@@ -188,43 +189,42 @@ def test_revoked_device_is_401(client, door, organiser):
     assert response.status_code == 401 and response.is_json
 
 
-@pytest.mark.parametrize("who", ["attendee", "reviewer"])
-def test_other_roles_may_not_scan(app, door, who):
-    user = make_user(roles=("reviewer",)) if who == "reviewer" else make_user()
-    client = login(app.test_client(), user)
-    response = client.post(URL, json=body("x" * 32))
-    assert response.status_code == 403 and response.is_json
+def test_other_roles_may_not_scan(app, door):
+    for user in (make_user(roles=("reviewer",)), make_user()):
+        client = login(app.test_client(), user)
+        response = client.post(URL, json=body("x" * 32))
+        assert response.status_code == 403 and response.is_json
     assert rows() == 0
 
 
-@pytest.mark.parametrize(
-    ("payload", "field"),
-    [
-        ("not json", "body"),
-        ([1, 2], "body"),
-        ({"list": "main-door", "nonce": "n1"}, "token"),
-        ({"token": "abc", "nonce": "n1"}, "list"),
-        ({"token": "abc", "list": "main-door"}, "nonce"),
-        ({"token": 12, "list": "main-door", "nonce": "n1"}, "token"),
-        ({"token": "abc", "list": "main-door", "nonce": "n" * 65}, "nonce"),
-        ({"token": "abc", "list": "main-door", "nonce": "n1", "direction": "up"}, "direction"),
-        (
-            {"token": "abc", "list": "main-door", "nonce": "n1", "scanned_at": "yesterday"},
-            "scanned_at",
-        ),
-        ({"token": "abc", "list": "main-door", "nonce": "n1", "offline": "yes"}, "offline"),
-    ],
-)
-def test_bad_requests_are_400_json(client, door, device_token, payload, field):
-    if isinstance(payload, str):
-        response = client.post(
-            URL, data=payload, content_type="application/json", headers=bearer(device_token)
-        )
-    else:
-        response = client.post(URL, json=payload, headers=bearer(device_token))
-    assert response.status_code == 400
-    data = response.get_json()
-    assert data["status"] == "error" and data["field"] == field
+BAD_REQUESTS = [
+    ("not json", "body"),
+    ([1, 2], "body"),
+    ({"list": "main-door", "nonce": "n1"}, "token"),
+    ({"token": "abc", "nonce": "n1"}, "list"),
+    ({"token": "abc", "list": "main-door"}, "nonce"),
+    ({"token": 12, "list": "main-door", "nonce": "n1"}, "token"),
+    ({"token": "abc", "list": "main-door", "nonce": "n" * 65}, "nonce"),
+    ({"token": "abc", "list": "main-door", "nonce": "n1", "direction": "up"}, "direction"),
+    (
+        {"token": "abc", "list": "main-door", "nonce": "n1", "scanned_at": "yesterday"},
+        "scanned_at",
+    ),
+    ({"token": "abc", "list": "main-door", "nonce": "n1", "offline": "yes"}, "offline"),
+]
+
+
+def test_bad_requests_are_400_json(client, door, device_token):
+    for payload, field in BAD_REQUESTS:
+        if isinstance(payload, str):
+            response = client.post(
+                URL, data=payload, content_type="application/json", headers=bearer(device_token)
+            )
+        else:
+            response = client.post(URL, json=payload, headers=bearer(device_token))
+        assert response.status_code == 400, payload
+        data = response.get_json()
+        assert data["status"] == "error" and data["field"] == field, payload
     assert rows() == 0
 
 
@@ -237,11 +237,6 @@ def test_unknown_list_is_404_json(client, door, device_token):
 def test_get_is_405_json(client, door):
     response = client.get(URL)
     assert response.status_code == 405 and response.is_json
-
-
-@pytest.fixture
-def csrf_on():
-    return {"WTF_CSRF_ENABLED": True}
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])

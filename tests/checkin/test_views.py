@@ -52,21 +52,21 @@ ORGANISER_ONLY = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url"), PROTECTED + ORGANISER_ONLY)
-def test_strangers_are_sent_to_log_in(client, door, method, url):
-    response = getattr(client, method)(url)
-    assert response.status_code in (302, 303)
-    assert "/account/login" in response.headers["Location"]
+def test_strangers_are_sent_to_log_in(client, door):
+    for method, url in PROTECTED + ORGANISER_ONLY:
+        response = getattr(client, method)(url)
+        assert response.status_code in (302, 303), url
+        assert "/account/login" in response.headers["Location"], url
 
 
-@pytest.mark.parametrize(("method", "url"), PROTECTED + ORGANISER_ONLY)
-def test_attendees_are_refused(attendee_client, door, method, url):
-    assert getattr(attendee_client, method)(url).status_code == 403
+def test_attendees_are_refused(attendee_client, door):
+    for method, url in PROTECTED + ORGANISER_ONLY:
+        assert getattr(attendee_client, method)(url).status_code == 403, url
 
 
-@pytest.mark.parametrize(("method", "url"), ORGANISER_ONLY)
-def test_door_staff_cannot_use_the_back_office(door_client, door, method, url):
-    assert getattr(door_client, method)(url).status_code == 403
+def test_door_staff_cannot_use_the_back_office(door_client, door):
+    for method, url in ORGANISER_ONLY:
+        assert getattr(door_client, method)(url).status_code == 403, url
 
 
 def test_scanner_page_lists_the_lists_then_shows_one(door_client, door):
@@ -149,7 +149,7 @@ def test_undo_from_the_recent_list(door_client, door, edition):
     assert response.status_code == 200 and "undone" in response.text
     assert services.counters(door).checked_in == 0
     twice = door_client.post(f"/checkin/scans/{outcome.scan_id}/undo", headers=HTMX)
-    assert twice.status_code == 409 and "already undone" in twice.text
+    assert twice.status_code == 200 and "already undone" in twice.text
     assert door_client.post("/checkin/scans/9999/undo").status_code == 404
 
 
