@@ -9,6 +9,7 @@ from convention.events import services
 from convention.events.services import ProgrammeFilter
 from convention.htmx import render, wants_fragment
 from convention.i18n import localized
+from convention.timeutil import utcnow
 
 bp = Blueprint("events", __name__)
 
@@ -48,6 +49,7 @@ def programme():
         days=services.edition_days(edition) if edition else [],
         grouped=services.by_day(sessions),
         count=len(sessions),
+        now=utcnow(),
         # An htmx swap of the list also refreshes the filter form (out of band) so that its
         # selects match the list after a day tab was clicked.
         oob_filters=wants_fragment("session-list"),
@@ -72,7 +74,7 @@ def programme_ics():
 def session_detail(slug: str):
     edition = services.current_edition() or abort(404)
     session = services.find_session(edition, slug) or abort(404)
-    return render("events/session.html", edition=edition, session=session)
+    return render("events/session.html", edition=edition, session=session, now=utcnow())
 
 
 @bp.get("/programme/<slug>.ics")

@@ -251,3 +251,16 @@ def test_full_page_has_the_filter_form_once(client, edition):
     page = client.get("/programme", headers=EN).text
     assert page.count('id="programme-filters"') == 1
     assert "hx-swap-oob" not in page
+
+
+def test_running_session_is_marked_now_on(client, app):
+    from convention.timeutil import utcnow
+
+    today = utcnow().astimezone(ZoneInfo("Asia/Tokyo"))
+    edition = make_edition(start=today.date() - timedelta(days=1), days=3, is_current=True)
+    make_session(
+        edition, today.strftime("%H:%M"), 10, day=1, slug="running", title_en="Running now"
+    )
+    page = client.get("/programme", headers=EN).text
+    assert "Now on" in page
+    assert "Now on" in client.get("/programme/running", headers=EN).text
