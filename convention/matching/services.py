@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import icalendar
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, func, or_, select
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from convention.events.models import Session, SessionKind
 from convention.extensions import db
-from convention.mail.services import attachment, queue
+from convention.mail.services import absolute_url, attachment, queue
 from convention.matching.models import (
     ACTIVE_STATUSES,
     OPEN_REQUEST_STATES,
@@ -818,7 +818,7 @@ def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
     session = db.session.get(Session, session_id)
     output = schedule_session(session, time_limit, job_id=job_id)
     report_progress(job_id, 100, schedule_summary(output))
-    return url_for("matching.admin_session", session_id=session_id)
+    return absolute_url("matching.admin_session", session_id=session_id)
 
 
 def schedule_summary(output: dict) -> str:
@@ -845,7 +845,7 @@ def start_scheduling(session: Session, user, time_limit: float):
     )
 
 
-def publish(session: Session) -> int:
+def publish(session: Session, *, notify: bool = True) -> int:
     """Drafts placed in this session become scheduled; each participant gets their agenda."""
     drafts = list(
         db.session.scalars(
@@ -863,7 +863,7 @@ def publish(session: Session) -> int:
         for seat in meeting.seats:
             people[seat.profile_id] = seat.profile
     db.session.flush()
-    for profile in people.values():
+    for profile in people.values() if notify else ():
         _mail(
             profile,
             "matching/agenda",
@@ -1078,6 +1078,9 @@ def _mail(profile: MatchProfile, template: str, **context) -> None:
         attachments=attachments,
         profile=profile,
         user=user,
+        urls={
+            name: absolute_url(f"matching.{name}") for name in ("requests", "agenda", "directory")
+        },
         **context,
     )
 
