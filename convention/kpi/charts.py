@@ -12,16 +12,16 @@ from markupsafe import Markup, escape
 from convention.kpi.services import Breakdown
 
 WIDTH = 360
-LABEL_WIDTH = 132
+LABEL_WIDTH = 140
 VALUE_WIDTH = 40
-BAR_HEIGHT = 13
+BAR_HEIGHT = 14
 GAP = 9
-FONT = 12
+FONT = 13
 MAX_ROWS = 12
 COLOURS = ("#1b6b3a", "#8cc9a0")
 
 
-def _short(text: str, limit: int = 17) -> str:
+def _short(text: str, limit: int = 16) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -41,14 +41,14 @@ def bar_chart(breakdown: Breakdown, legend: dict[str, str] | None = None) -> Mar
     body: list[str] = []
     top = 4.0
     if len(series) > 1 and legend:
-        x = 0.0
+        # One legend line per series: long labels (and Japanese ones) never run off the edge.
         for index, key in enumerate(series):
             body.append(
-                f'<rect x="{x}" y="{top}" width="11" height="11" fill="{COLOURS[index]}"/>'
-                f'<text x="{x + 15}" y="{top + 10}">{escape(legend.get(key, key))}</text>'
+                f'<rect x="0" y="{top}" width="12" height="12" fill="{COLOURS[index]}"/>'
+                f'<text x="18" y="{top + 11}">{escape(legend.get(key, key))}</text>'
             )
-            x += 20 + 7 * len(legend.get(key, key))
-        top += 22
+            top += 19
+        top += 6
     largest = max([row.get(key) or 0 for row in rows for key in series] + [1])
     span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     group = BAR_HEIGHT * len(series) + GAP
@@ -100,7 +100,7 @@ def column_chart(breakdown: Breakdown) -> Markup:
         )
         if number % label_every == 0:
             body.append(
-                f'<text x="{x:.1f}" y="{height - 8}" font-size="{FONT - 2}">'
+                f'<text x="{x:.1f}" y="{height - 8}" font-size="{FONT - 1}">'
                 f"{escape(row.get('time', row['label']))}</text>"
             )
     return _svg(height, breakdown.title, body)

@@ -29,7 +29,7 @@ from convention.registration.models import (
     University,
 )
 from convention.timeutil import fiscal_year
-from tests.factories import make_edition, make_session, make_user
+from tests.factories import make_edition, make_session
 from tests.kpi.builders import at, checkin_list, register, scan, university
 
 S = ParticipantCategory
@@ -143,7 +143,7 @@ def build(extra_people: int = 0) -> World:
 
     # Edition c (FY2024): one in-city student.
     door_c = checkin_list(c, ListKind.MAIN_DOOR, slug="main-door")
-    old = register(c, make_user(), category=S.STUDENT, university_id=in_city_1.id)
+    old = register(c, category=S.STUDENT, university_id=in_city_1.id)
     scan(door_c, old, at(c.start_date, "10:00"))
     scan(door_c, old, at(c.start_date, "14:00"))
 
