@@ -610,7 +610,7 @@ def _create_orders() -> None:
             # e.g. the issuer settings are incomplete: the order waits as a draft and the
             # registration keeps its place, awaiting payment.
             db.session.rollback()
-            current_app.logger.exception("no invoice for registration %s", registration_id)
+            current_app.logger.warning("no invoice for registration %s", registration_id)
 
 
 def on_ticket_paid(order) -> None:

@@ -117,6 +117,7 @@ def _register_page(form, edition, types, code, status=200):
             code=code or "",
             student_ids=student_ids,
             sales_over=services.sales_over(types),
+            hidden_shown=any(t.is_hidden for t in types),
         ),
         status,
     )

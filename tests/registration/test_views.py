@@ -363,3 +363,18 @@ def test_signing_up_without_registration_is_explained(app, edition, general):
     session = make_session(edition)
     card = client.post(f"/seminars/{session.id}/sign-up", headers={**HX, **EN})
     assert "Register for the convention first" in card.text
+
+
+def test_access_code_form_reveals_the_hidden_ticket_and_registers(attendee_client, edition):
+    sponsor = make_ticket_type(edition, name_en="Sponsor pass", access_code="SPONSOR")
+    wrong = attendee_client.get("/register?code=guess", headers=EN)
+    assert "does not open any ticket" in wrong.text and "Sponsor pass" not in wrong.text
+    page = attendee_client.get("/register?code=sponsor", headers=EN)
+    assert "Sponsor pass" in page.text and 'name="access_code" value="sponsor"' in page.text
+    without_code = attendee_client.post("/register", data=form_data(sponsor), headers=EN)
+    assert without_code.status_code == 400 and count(Registration) == 0
+    response = attendee_client.post(
+        "/register", data=form_data(sponsor, access_code="sponsor"), headers=EN
+    )
+    assert response.status_code == 303
+    assert db.session.scalars(sa.select(Registration)).one().ticket_type_id == sponsor.id
