@@ -98,7 +98,7 @@ def column_chart(breakdown: Breakdown) -> Markup:
             f'width="{max(slot - 1, 0.5):.1f}" height="{bar:.1f}" fill="{COLOURS[0]}">'
             f"<title>{escape(row['label'])}: {value}</title></rect>"
         )
-        if number % label_every == 0:
+        if number % label_every == 0 and x + 36 <= WIDTH:
             body.append(
                 f'<text x="{x:.1f}" y="{height - 8}" font-size="{FONT - 1}">'
                 f"{escape(row.get('time', row['label']))}</text>"

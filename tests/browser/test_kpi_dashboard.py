@@ -150,3 +150,30 @@ def test_dashboard_on_a_desktop_refreshes_itself(browser, new_page, live_server,
         scan(door, db.session.get(Registration, live_event["late_id"]), utcnow())
         db.session.commit()
     expect(participants).to_contain_text("81", timeout=15_000)
+
+
+def test_targets_are_edited_in_place(browser, new_page, live_server, live_event):
+    page = new_page(browser, viewport=DESKTOP)
+    _log_in(page, live_event["email"])
+    page.goto("/admin/kpi")
+    page.get_by_role("link", name="Targets and baseline").click()
+    field = page.locator("#target-2025-3")
+    expect(field).to_have_value("150")
+    cell = page.locator("form.kpi-cell").filter(has=field)
+
+    field.fill("-3")
+    cell.get_by_role("button", name="Save").click()
+    expect(page.locator("#target-2025-3-error")).to_have_text("Enter a whole number of 0 or more.")
+    expect(page.locator("#target-2025-3")).to_have_attribute("aria-invalid", "true")
+
+    page.locator("#target-2025-3").fill("160")
+    page.locator("form.kpi-cell").filter(has=page.locator("#target-2025-3")).get_by_role(
+        "button", name="Save"
+    ).click()
+    expect(
+        page.locator("form.kpi-cell").filter(has=page.locator("#target-2025-3"))
+    ).to_contain_text("Saved")
+    page.reload()
+    expect(page.locator("#target-2025-3")).to_have_value("160")
+    page.goto("/admin/kpi?fy=2025")
+    expect(page.locator("#kpi-3")).to_contain_text("of 160")
