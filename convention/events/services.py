@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import icalendar
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -357,26 +357,30 @@ def _delete_derived(table_name: str, ids: list[int]) -> None:
                 db.session.execute(sa.delete(table).where(fk.parent.in_(ids)))
 
 
-TABLE_WORDS = {
-    "session_signup": _l("seminar sign-ups"),
-    "registration": _l("registrations"),
-    "ticket_type": _l("ticket types"),
-    "session": _l("sessions"),
-    "room": _l("rooms"),
-    "scan": _l("badge scans"),
-    "checkin_presence": _l("check-ins"),
-}
+def _count_words(table: str, count: int) -> str:
+    """ "3 sessions", "1 seminar sign-up" ... for the refusal message."""
+    words = {
+        "session_signup": lambda: ngettext(
+            "%(num)d seminar sign-up", "%(num)d seminar sign-ups", count
+        ),
+        "registration": lambda: ngettext("%(num)d registration", "%(num)d registrations", count),
+        "ticket_type": lambda: ngettext("%(num)d ticket type", "%(num)d ticket types", count),
+        "session": lambda: ngettext("%(num)d session", "%(num)d sessions", count),
+        "room": lambda: ngettext("%(num)d room", "%(num)d rooms", count),
+        "scan": lambda: ngettext("%(num)d badge scan", "%(num)d badge scans", count),
+        "checkin_presence": lambda: ngettext("%(num)d check-in", "%(num)d check-ins", count),
+    }
+    if table in words:
+        return words[table]()
+    return _("%(num)d records of %(table)s", num=count, table=table.replace("_", " "))
 
 
 def _refuse_if_used(what: str, counts: dict[str, int]) -> None:
     if not counts:
         return
-    parts = ", ".join(
-        f"{count} {TABLE_WORDS.get(table, table.replace('_', ' '))}"
-        for table, count in sorted(counts.items())
-    )
+    parts = ", ".join(_count_words(table, count) for table, count in sorted(counts.items()))
     raise EventError(
-        _("%(what)s cannot be deleted: %(parts)s depend on it.", what=what, parts=parts)
+        _("%(what)s cannot be deleted while it has %(parts)s.", what=what, parts=parts)
     )
 
 
