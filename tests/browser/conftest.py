@@ -3,7 +3,8 @@
 - `live_server`: the app (SQLite file in a temp dir, CSRF on, rate limits off, MAIL_URL unset so
   emails stay readable in the outbox table) served by werkzeug in a thread. Use
   `live_server.url("/path")`, `live_server.outbox()` and `with live_server.app_context(): ...`
-  to create data. `demo_programme` loads the demo edition's programme into it once.
+  to create data. Each test module starts with empty tables; `demo_programme` loads the demo
+  edition's programme (and returns its slug).
 - `page`: a fresh browser context (no cookies) and page per test, 1280x900.
 - `phone_page`: the same at 390x844 with touch, like a door volunteer's phone.
 - `launch_browser(*extra_args)`: a separate chromium with more command-line switches, for example
@@ -36,7 +37,7 @@ from werkzeug.serving import make_server
 
 from convention import create_app
 from convention.extensions import db
-from tests.conftest import missing_service
+from tests.conftest import _empty_tables, missing_service
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -141,9 +142,19 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_database(live_server):
+    """Each test module starts with empty tables: modules do not see each other's editions.
+    (Tests inside one module share the database, so module-scoped data fixtures work.)"""
+    with live_server.app_context():
+        _empty_tables()
+    yield
+
+
+@pytest.fixture
 def demo_programme(live_server):
-    """The demo edition's programme (two days, rooms, sessions), loaded once per test run."""
+    """The demo edition's programme (two days, rooms, sessions), loaded once per module;
+    returns the edition's slug."""
     from convention.events import demo as events_demo
     from convention.events.services import current_edition
 
