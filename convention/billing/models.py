@@ -7,6 +7,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     CheckConstraint,
     Date,
@@ -337,6 +338,45 @@ def _refuse_invoice_update(mapper, connection, target):
 @event.listens_for(Invoice, "before_delete")
 def _refuse_invoice_delete(mapper, connection, target):
     raise ImmutableInvoiceError(f"invoice {target.display_number} is issued and cannot be deleted")
+
+
+# The same rule in the database, for writes that bypass the ORM (raw SQL, another app).
+# `issued_by_id` may still become NULL when that user is deleted (personal data requests).
+_FROZEN_COLUMNS = (
+    "series_id, number, display_number, kind, order_id, original_id, language, issued_at, "
+    "issue_date, due_date, total, tax_total, reason, snapshot"
+)
+_PG_GUARD = DDL(
+    """
+CREATE OR REPLACE FUNCTION billing_invoice_immutable() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'issued invoice %% cannot be deleted', OLD.display_number;
+  END IF;
+  IF ROW(OLD.series_id, OLD.number, OLD.display_number, OLD.kind, OLD.order_id,
+         OLD.original_id, OLD.language, OLD.issued_at, OLD.issue_date, OLD.due_date,
+         OLD.total, OLD.tax_total, OLD.reason, OLD.snapshot::text)
+     IS DISTINCT FROM
+     ROW(NEW.series_id, NEW.number, NEW.display_number, NEW.kind, NEW.order_id,
+         NEW.original_id, NEW.language, NEW.issued_at, NEW.issue_date, NEW.due_date,
+         NEW.total, NEW.tax_total, NEW.reason, NEW.snapshot::text) THEN
+    RAISE EXCEPTION 'issued invoice %% cannot change', OLD.display_number;
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER billing_invoice_immutable BEFORE UPDATE OR DELETE ON billing_invoice
+  FOR EACH ROW EXECUTE FUNCTION billing_invoice_immutable();
+"""
+)
+# SQLite: updates only (the test suite empties tables with DELETE).
+_SQLITE_GUARD = DDL(
+    f"""
+CREATE TRIGGER billing_invoice_immutable BEFORE UPDATE OF {_FROZEN_COLUMNS} ON billing_invoice
+BEGIN SELECT RAISE(ABORT, 'issued invoices cannot change'); END;
+"""
+)
+event.listen(Invoice.__table__, "after_create", _PG_GUARD.execute_if(dialect="postgresql"))
+event.listen(Invoice.__table__, "after_create", _SQLITE_GUARD.execute_if(dialect="sqlite"))
 
 
 class PaymentMethod(enum.StrEnum):

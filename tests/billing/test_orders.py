@@ -268,3 +268,16 @@ def test_order_for_a_registration(app, issuer):
     assert order.total == 3300 and order.tax_total == 300  # tax included
     assert order.current_invoice.language == "en"
     assert services.order_for_source("registration", registration.id) == order
+
+
+def test_database_refuses_to_change_an_issued_invoice_behind_the_orm(app, issuer):
+    import sqlalchemy as sa
+
+    invoice = services.issue_invoice(make_order())
+    with pytest.raises(sa.exc.DatabaseError):
+        db.session.execute(
+            sa.text("UPDATE billing_invoice SET total = 1 WHERE id = :id"), {"id": invoice.id}
+        )
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).total == 110_000
