@@ -12,7 +12,13 @@ from flask_babel import gettext as _
 
 from convention.accounts.access import organiser_required
 from convention.events import services
-from convention.events.forms import EditionForm, RoomForm, SessionForm, distinct_ids
+from convention.events.forms import (
+    EditionForm,
+    RoomForm,
+    SessionForm,
+    distinct_ids,
+    focus_first,
+)
 from convention.events.models import (
     Edition,
     Room,
@@ -174,7 +180,7 @@ def edit_edition(edition_id: int):
             flash(_("Edition saved."), "success")
             return redirect(url_for(".editions"))
     if wants_fragment(target):
-        return _row("events/admin/_edition_edit_row.html", edition=found, form=form)
+        return _row("events/admin/_edition_edit_row.html", edition=found, form=focus_first(form))
     return _edit_page(
         "edition",
         form,
@@ -283,7 +289,9 @@ def edit_room(edition_id: int, room_id: int):
             flash(_("Room saved."), "success")
             return redirect(url_for(".edition", edition_id=found.id) + "#rooms")
     if wants_fragment(target):
-        return _row("events/admin/_room_edit_row.html", edition=found, room=room, form=form)
+        return _row(
+            "events/admin/_room_edit_row.html", edition=found, room=room, form=focus_first(form)
+        )
     return _edit_page(
         "room",
         form,
@@ -426,7 +434,10 @@ def edit_session(edition_id: int, session_id: int):
             return redirect(url_for(".edition", edition_id=found.id) + f"#{target}")
     if wants_fragment(target):
         return _row(
-            "events/admin/_session_edit_row.html", edition=found, session=session, form=form
+            "events/admin/_session_edit_row.html",
+            edition=found,
+            session=session,
+            form=focus_first(form),
         )
     return _edit_page(
         "session",

@@ -158,6 +158,13 @@ class SessionForm(FlaskForm):
         ]
 
 
+def focus_first(form: FlaskForm) -> FlaskForm:
+    """An inline edit row takes the keyboard focus on its first field when it appears."""
+    first = next(item for item in form if item.type not in ("CSRFTokenField", "HiddenField"))
+    first.render_kw = {**(first.render_kw or {}), "autofocus": True}
+    return form
+
+
 def distinct_ids(form: FlaskForm, prefix: str) -> FlaskForm:
     """Several inline edit rows can be open on one page: give their fields distinct ids
     (the submitted names stay the same)."""

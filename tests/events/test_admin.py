@@ -489,6 +489,7 @@ def test_inline_edit_session_cycle(organiser_client, edition, room):
     form_row = organiser_client.get(f"{base}/edit", headers=hx(target)).text
     assert form_row.lstrip().startswith(f'<tr id="{target}" class="editing">')
     assert 'value="2025-11-20T10:00"' in form_row  # JST wall-clock time in datetime-local
+    assert re.search(r'<input[^>]*autofocus[^>]*name="slug"', form_row)  # keyboard focus
     assert f'hx-get="{base}/row"' in form_row  # Cancel
 
     cancel = organiser_client.get(f"{base}/row", headers=hx(target)).text
