@@ -206,6 +206,8 @@ def _opened(request) -> Iterator[_Opened]:
     # One fixture closes everything, in order: save the failing pages, close the contexts, then
     # the browsers launched for this test (a closed browser cannot take a screenshot).
     opened = _Opened()
+    for stale in ARTIFACTS.glob(f"{_artifact_stem(request.node.nodeid)}*"):
+        stale.unlink()  # a pass must not leave an earlier failure's pictures behind
     yield opened
     report = getattr(request.node, "report_call", None)
     failed = report is not None and report.failed
@@ -217,9 +219,14 @@ def _opened(request) -> Iterator[_Opened]:
         browser.close()
 
 
+def _artifact_stem(nodeid: str) -> str:
+    nodeid = nodeid.split("@", 1)[0]  # xdist's "@group" suffix
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+
+
 def _save_artifacts(nodeid: str, pages) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+    stem = _artifact_stem(nodeid)
     for number, page in enumerate(pages):
         name = f"{stem}-{number}" if number else stem
         try:
