@@ -152,3 +152,15 @@ def test_keyboard_user_gets_skip_link_and_visible_focus(page: Page, live_server)
     expect(button).to_be_focused()
     expect(button).to_have_css("outline-width", "3px")
     shoot(page, "focus", "desktop")
+
+
+def test_spinner_stops_for_people_who_ask_for_less_motion(browser, new_page, live_server):
+    spin = "getComputedStyle(document.querySelector('.htmx-indicator'), '::before').animationName"
+    for motion, expected in (("no-preference", "spin"), ("reduce", "none")):
+        page = new_page(browser, reduced_motion=motion)
+        page.route(
+            live_server.url("/utilities"),
+            lambda route: route.fulfill(body=UTILITIES, content_type="text/html"),
+        )
+        page.goto("/utilities")
+        assert page.evaluate(spin) == expected, motion
