@@ -45,10 +45,27 @@ def log_in(page: Page, email: str, password: str) -> None:
 def organiser_email(live_server) -> str:
     from convention.accounts.models import Role
     from convention.accounts.services import create_staff_user
+    from convention.extensions import db
+    from convention.mail.models import OutboxMessage, OutboxStatus
 
     email = f"organiser-{uuid.uuid4().hex[:8]}@example.org"
     with live_server.app_context():
         create_staff_user(email, ORGANISER_PASSWORD, "Organiser Screens", Role.ORGANISER)
+        for number, status in enumerate((OutboxStatus.SENT, OutboxStatus.FAILED), start=1):
+            db.session.add(
+                OutboxMessage(
+                    recipient=f"attendee{number}@example.org",
+                    subject="Your badge for the convention",
+                    body_text="Hello,\n\nyour badge is attached.",
+                    template="registration/badge",
+                    status=status,
+                    attempts=number,
+                    last_error="SMTP 451: try again later"
+                    if status == OutboxStatus.FAILED
+                    else None,
+                )
+            )
+        db.session.commit()
     return email
 
 
