@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from convention.countries import country_choices
@@ -29,6 +29,12 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def _at_least_one(form, field):
+    # Not InputRequired: its `required` attribute on every checkbox would demand them all.
+    if not field.data:
+        raise ValidationError(_l("Choose at least one language."))
 
 
 def _topics():
@@ -68,7 +74,7 @@ class ProfileForm(FlaskForm):
     languages = MultiCheckboxField(
         _l("Meeting languages"),
         choices=lambda: list(LANGUAGES.items()),
-        validators=[InputRequired(message=_l("Choose at least one language."))],
+        validators=[_at_least_one],
     )
     unavailable = MultiCheckboxField(_l("Slots I cannot meet in"), coerce=int, choices=[])
     visible = BooleanField(_l("Show my profile in the directory"), default=True)

@@ -445,6 +445,9 @@ def _meeting_for(request: MeetingRequest, *, coordinator=None) -> Meeting:
             edition_id=request.edition_id,
             priority=request.priority,
             status=MeetingStatus.DRAFT,
+            # No shared meeting language: seat them at a table with an interpreter.
+            needs_interpreter=not set(request.requester.languages)
+            & set(request.recipient.languages),
             seats=[MeetingSeat(profile=request.requester), MeetingSeat(profile=request.recipient)],
         )
         db.session.add(meeting)
