@@ -321,7 +321,12 @@ def create_order_for_registration(registration, *, issue: bool = True) -> Order:
         commit=True,
     )
     if issue:
-        issue_invoice(order, language=order.language)
+        # Payment is due before the convention opens, whatever the usual terms say.
+        today = today_local()
+        due = today + timedelta(days=get_issuer().payment_terms_days)
+        if edition is not None and edition.start_date:
+            due = max(today, min(due, edition.start_date - timedelta(days=1)))
+        issue_invoice(order, language=order.language, due_date=due)
     return order
 
 

@@ -1,6 +1,6 @@
 """Orders, the state machine, invoices (numbering, immutability, cancellation) and payments."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -243,7 +243,7 @@ def test_order_for_a_registration(app, issuer):
     from convention.registration.models import Registration, RegistrationStatus, TicketType
     from tests.factories import make_edition, make_user
 
-    edition = make_edition()
+    edition = make_edition(start=services.today_local() + timedelta(days=10))
     user = make_user(name="Aiko Tanaka", language="en")
     ticket = TicketType(
         edition=edition,
@@ -267,6 +267,8 @@ def test_order_for_a_registration(app, issuer):
     assert (order.source, order.source_id) == ("registration", registration.id)
     assert order.total == 3300 and order.tax_total == 300  # tax included
     assert order.current_invoice.language == "en"
+    # Due the day before the convention opens, not 30 days later.
+    assert order.current_invoice.due_date == edition.start_date - timedelta(days=1)
     assert services.order_for_source("registration", registration.id) == order
 
 
