@@ -370,3 +370,12 @@ def test_dashboard_and_orders_per_edition(app, organiser_client, issuer):
     assert "¥8,800" in organiser_client.get("/admin/billing/").text
     listed = organiser_client.get(f"/admin/billing/orders?edition={first.id}")
     assert "¥1,100" in listed.text and "¥7,700" not in listed.text
+
+
+def test_order_page_polls_only_after_returning_from_the_card_page(app, issuer):
+    owner = make_user()
+    order = invoiced_order(user=owner, prices=(1_000,))
+    mine = login(app.test_client(), owner)
+    assert "every 5s" not in mine.get(f"/my/orders/{order.id}").text
+    back = mine.get(f"/my/orders/{order.id}?card=returned")
+    assert "every 5s" in back.text and "as soon as the card company confirms" in back.text
