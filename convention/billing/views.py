@@ -120,7 +120,7 @@ def dashboard():
 
 
 def _filtered_orders():
-    query = select(Order).order_by(Order.id.desc())
+    query = select(Order).order_by(Order.id.desc()).options(*services.ORDER_LOADING)
     family = request.args.get("family", "")
     edition_id = _edition_id()
     if edition_id:
