@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -341,27 +341,38 @@ def _replay(nonce: str) -> ScanOutcome | None:
     return _outcome_of(scan, scan.checkin_list, replayed=True)
 
 
+_PRESENCE_UPSERTS: dict = {}
+
+
+def _presence_upsert(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect."""
+    if dialect not in _PRESENCE_UPSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        _PRESENCE_UPSERTS[dialect] = (
+            upsert(Presence)
+            .values(
+                checkin_list_id=bindparam("list_id"),
+                registration_id=bindparam("registration_id"),
+                first_checked_in_at=bindparam("moment"),
+                last_scan_at=bindparam("moment"),
+                inside=True,
+                entries=1,
+            )
+            .on_conflict_do_nothing(index_elements=["checkin_list_id", "registration_id"])
+            .returning(Presence.id)
+        )
+    return _PRESENCE_UPSERTS[dialect]
+
+
 def _presence_insert(list_id: int, registration_id: int, moment: datetime) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id if this call created the row."""
-    values = {
-        "checkin_list_id": list_id,
-        "registration_id": registration_id,
-        "first_checked_in_at": moment,
-        "last_scan_at": moment,
-        "inside": True,
-        "entries": 1,
-    }
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = (
-        upsert(Presence)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["checkin_list_id", "registration_id"])
-        .returning(Presence.id)
-    )
-    return db.session.execute(statement).scalar()
+    """The new presence row's id if this call created it, None if it existed."""
+    statement = _presence_upsert(db.session.get_bind().dialect.name)
+    return db.session.execute(
+        statement, {"list_id": list_id, "registration_id": registration_id, "moment": moment}
+    ).scalar()
 
 
 def _locked_presence(list_id: int, registration_id: int) -> Presence | None:
@@ -404,6 +415,68 @@ def _admission_reason(
     return None
 
 
+# The hot path of every scan uses prebuilt Core statements with few columns: building an ORM
+# query and loading ~50 columns of registration and user costs more than the database work.
+_LIST_QUERY = (
+    select(
+        CheckInList.id,
+        CheckInList.edition_id,
+        CheckInList.slug,
+        CheckInList.admission,
+        CheckInList.session_id,
+        CheckInList.valid_from,
+        CheckInList.valid_until,
+        CheckInList.allow_reentry,
+    )
+    .join(Edition, Edition.id == CheckInList.edition_id)
+    .where(CheckInList.slug == bindparam("slug"))
+    .order_by(Edition.is_current.desc(), Edition.start_date.desc())
+    .limit(1)
+)
+_REGISTRATION_QUERY = (
+    select(
+        Registration.id,
+        Registration.edition_id,
+        Registration.status,
+        Registration.category,
+        Registration.organization,
+        User.name.label("user_name"),
+        User.email.label("user_email"),
+        User.organization.label("user_organization"),
+    )
+    .join(User, User.id == Registration.user_id)
+    .where(Registration.badge_token == bindparam("token"))
+)
+_PRESENCE_KEY = (Presence.checkin_list_id == bindparam("list_id")) & (
+    Presence.registration_id == bindparam("registration_id")
+)
+_PRESENCE_LOCK = (
+    select(Presence.id, Presence.inside, Presence.entries, Presence.first_checked_in_at)
+    .where(_PRESENCE_KEY)
+    .with_for_update()
+)
+_PRESENCE_FIND = select(Presence.first_checked_in_at).where(_PRESENCE_KEY)
+_PRESENCE_UPDATE = (
+    update(Presence)
+    .where(Presence.id == bindparam("b_id"))
+    .values(
+        inside=bindparam("b_inside"),
+        entries=bindparam("b_entries"),
+        last_scan_at=bindparam("b_last_scan_at"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_SCAN_INSERT = insert(Scan).returning(Scan.id)
+
+
+def _attendee_of_row(row) -> dict:
+    return {
+        "name": row.user_name or row.user_email,
+        "organization": row.organization or row.user_organization or "",
+        "category": row.category.value,
+    }
+
+
 def find_registration(token: str) -> Registration | None:
     if not TOKEN_PATTERN.match(token):
         return None
@@ -435,21 +508,24 @@ def scan(
     received = utcnow()
     scanned_at = scanned_at or received
 
-    replay = _replay(nonce)
-    if replay is not None:
-        db.session.rollback()
-        return replay
-
+    # No look-up of the nonce first: a retried nonce hits the unique constraint on insert and
+    # gets the stored answer (one round trip less on every scan).
     if isinstance(list_or_slug, CheckInList):
         checkin_list = list_or_slug
     else:
-        checkin_list = find_list(list_or_slug)
+        checkin_list = db.session.execute(_LIST_QUERY, {"slug": list_or_slug}).first()
         if checkin_list is None:
             db.session.rollback()
             raise LookupError(list_or_slug)
 
-    registration = find_registration(token.strip())
+    token = token.strip()
+    registration = (
+        db.session.execute(_REGISTRATION_QUERY, {"token": token}).first()
+        if TOKEN_PATTERN.match(token)
+        else None
+    )
     first_checked_in_at = None
+    key = {"list_id": checkin_list.id, "registration_id": registration.id if registration else 0}
     if registration is None:
         reason = ScanReason.INVALID
     elif direction == ScanDirection.OUT:
@@ -458,11 +534,18 @@ def scan(
             ScanReason.WRONG_EVENT if registration.edition_id != checkin_list.edition_id else None
         )
         if reason is None:
-            presence = _locked_presence(checkin_list.id, registration.id)
+            presence = db.session.execute(_PRESENCE_LOCK, key).first()
             if presence is not None:
                 first_checked_in_at = presence.first_checked_in_at
-                presence.inside = False
-                presence.last_scan_at = scanned_at
+                db.session.execute(
+                    _PRESENCE_UPDATE,
+                    {
+                        "b_id": presence.id,
+                        "b_inside": False,
+                        "b_entries": presence.entries,
+                        "b_last_scan_at": scanned_at,
+                    },
+                )
     else:
         reason = _admission_reason(checkin_list, registration, scanned_at)
         if reason is None:
@@ -470,22 +553,24 @@ def scan(
             if created is not None:
                 first_checked_in_at = scanned_at
             else:
-                presence = _locked_presence(checkin_list.id, registration.id)
+                presence = db.session.execute(_PRESENCE_LOCK, key).first()
                 first_checked_in_at = presence.first_checked_in_at
                 if presence.inside or not checkin_list.allow_reentry:
                     reason = ScanReason.ALREADY_CHECKED_IN
                 else:
-                    presence.inside = True
-                    presence.entries += 1
-                    presence.last_scan_at = scanned_at
+                    db.session.execute(
+                        _PRESENCE_UPDATE,
+                        {
+                            "b_id": presence.id,
+                            "b_inside": True,
+                            "b_entries": presence.entries + 1,
+                            "b_last_scan_at": scanned_at,
+                        },
+                    )
         elif reason in (ScanReason.NOT_ON_LIST, ScanReason.NOT_YET_VALID):
             # Tell the volunteer if the person was already let in earlier.
-            first_checked_in_at = db.session.scalar(
-                select(Presence.first_checked_in_at).where(
-                    Presence.checkin_list_id == checkin_list.id,
-                    Presence.registration_id == registration.id,
-                )
-            )
+            presence = db.session.execute(_PRESENCE_FIND, key).first()
+            first_checked_in_at = presence.first_checked_in_at if presence else None
 
     # Everything the answer needs is read before the commit expires the loaded objects.
     outcome = ScanOutcome(
@@ -493,7 +578,7 @@ def scan(
         reason=reason,
         direction=direction,
         list_slug=checkin_list.slug,
-        attendee=attendee_of(registration) if registration is not None else None,
+        attendee=_attendee_of_row(registration) if registration is not None else None,
         first_checked_in_at=first_checked_in_at,
         scanned_at=scanned_at,
         offline=offline,
@@ -519,10 +604,8 @@ def scan(
     }
     try:
         # The presence change is flushed first; the scan row is a plain INSERT … RETURNING.
-        db.session.flush()
-        outcome.scan_id = db.session.execute(
-            insert(Scan).values(**values).returning(Scan.id)
-        ).scalar_one()
+        db.session.flush()  # e.g. a device's last use
+        outcome.scan_id = db.session.execute(_SCAN_INSERT, values).scalar_one()
         db.session.commit()
     except IntegrityError:
         # The same nonce was stored meanwhile by a concurrent retry: answer as it was answered.
