@@ -47,3 +47,16 @@ def expire_command() -> None:
 
     count = expire_requests()
     click.echo(f"{count} unanswered meeting requests expired")
+
+
+@cli.cli.command("mark-from-checkins")
+def mark_from_checkins_command() -> None:
+    """Mark begun meetings held (both parties checked in at the tables) or no-show (slot over)."""
+    from convention.events.services import current_edition
+    from convention.matching.services import mark_from_checkins
+
+    edition = current_edition()
+    if edition is None:
+        raise click.ClickException("no edition")
+    counts = mark_from_checkins(edition)
+    click.echo(f"{counts['held']} held, {counts['no_show']} no-show")

@@ -1115,3 +1115,63 @@ def unplaced_meetings(edition, session: Session | None = None) -> list[Meeting]:
     if session is not None:
         query = query.where(or_(Meeting.session_id.is_(None), Meeting.session_id == session.id))
     return list(db.session.scalars(query.order_by(Meeting.priority.desc(), Meeting.id)))
+
+
+# --- on the day: held from check-ins at the matching tables ------------------------------------
+
+CHECKIN_EARLY = timedelta(minutes=15)
+
+
+def _checked_in(registration_id: int, meeting: Meeting) -> bool:
+    """An accepted (not undone) scan on a matching check-in list of the edition (this session's,
+    or one for every matching session) between 15 minutes before the slot and its end."""
+    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
+
+    slot = meeting.slot
+    return (
+        db.session.scalar(
+            select(Scan.id)
+            .join(CheckInList, CheckInList.id == Scan.checkin_list_id)
+            .where(
+                Scan.registration_id == registration_id,
+                Scan.result == ScanResult.OK,
+                Scan.undone_at.is_(None),
+                CheckInList.edition_id == meeting.edition_id,
+                CheckInList.kind == ListKind.MATCHING,
+                or_(CheckInList.session_id.is_(None), CheckInList.session_id == slot.session_id),
+                Scan.scanned_at >= slot.starts_at - CHECKIN_EARLY,
+                Scan.scanned_at <= slot.ends_at,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def mark_from_checkins(edition, now=None) -> dict:
+    """Scheduled meetings whose slot has begun: held when every party was checked in at the
+    matching tables; once the slot is over without that, no-show. Staff marks are kept."""
+    now = now or utcnow()
+    meetings = db.session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(
+            Meeting.edition_id == edition.id,
+            Meeting.status == MeetingStatus.SCHEDULED,
+            MatchingSlot.starts_at <= now,
+        )
+        .with_for_update(of=Meeting)
+    )
+    counts = {"held": 0, "no_show": 0}
+    for meeting in meetings:
+        present = all(_checked_in(seat.profile.registration_id, meeting) for seat in meeting.seats)
+        if present:
+            meeting.transition(MeetingStatus.HELD)
+        elif meeting.slot.ends_at <= now:
+            meeting.transition(MeetingStatus.NO_SHOW)
+        else:
+            continue
+        meeting.marked_at = now
+        counts[meeting.status.value] += 1
+    db.session.commit()
+    return counts

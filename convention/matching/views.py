@@ -330,6 +330,21 @@ def door():
     return render("matching/door.html", meetings=meetings)
 
 
+@bp.post("/door/from-checkins")
+@roles_required(Role.DOOR_STAFF)
+def door_from_checkins():
+    counts = services.mark_from_checkins(_edition())
+    flash(
+        _(
+            "From the check-ins at the tables: %(held)s held, %(no_show)s no-show.",
+            held=counts["held"],
+            no_show=counts["no_show"],
+        ),
+        "success",
+    )
+    return redirect(url_for("matching.door"))
+
+
 @bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show):status>")
 @roles_required(Role.DOOR_STAFF)
 def mark(meeting_id: int, status: str):

@@ -275,3 +275,50 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
                 services.move_meeting(meeting_id, free.id, tables[0].id)
     with other_app.app_context():
         db.engine.dispose()
+
+
+def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition, door_client):
+    from datetime import timedelta
+
+    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
+
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    tables = CheckInList(
+        edition=edition, slug="matching", name_ja="商談", name_en="Matching", kind=ListKind.MATCHING
+    )
+    db.session.add(tables)
+    first = meetings[0]
+    for n, profile in enumerate((city, companies[0])):
+        db.session.add(
+            Scan(
+                edition_id=edition.id,
+                checkin_list=tables,
+                registration_id=profile.registration_id,
+                nonce=f"n{n}",
+                result=ScanResult.OK,
+                scanned_at=first.slot.starts_at + timedelta(minutes=1),
+            )
+        )
+    # Company 1 came, but a day early: that does not count.
+    db.session.add(
+        Scan(
+            edition_id=edition.id,
+            checkin_list=tables,
+            registration_id=companies[1].registration_id,
+            nonce="early",
+            result=ScanResult.OK,
+            scanned_at=first.slot.starts_at - timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    during = first.slot.starts_at + timedelta(minutes=5)
+    assert services.mark_from_checkins(edition, now=during) == {"held": 1, "no_show": 0}
+    assert first.status == MeetingStatus.HELD
+    # Door staff update after the session (the test edition is in the past): the rest no-show.
+    response = door_client.post("/matching/door/from-checkins")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert first.status == MeetingStatus.HELD
+    assert {m.status for m in meetings[1:]} == {MeetingStatus.NO_SHOW}
