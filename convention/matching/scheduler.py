@@ -244,6 +244,70 @@ def greedy(inst: _Instance) -> dict[str, int]:
     return placed
 
 
+def improve(inst: _Instance, placed: dict[str, int], budget: float) -> dict[str, int]:
+    """Hill climbing on a feasible schedule within `budget` seconds: move single meetings to
+    slots that lower their participants' breaks, and insert unscheduled meetings where they now
+    fit. Every step keeps the hard rules and the break cap."""
+    deadline = time.perf_counter() + budget
+    placed = dict(placed)
+    busy: dict[str, set[int]] = {p: set() for p in inst.unavailable}
+    load = [0] * inst.slots
+    for meeting in inst.meetings:
+        if meeting.id in placed:
+            load[placed[meeting.id]] += 1
+            for person in meeting.participants:
+                busy[person].add(placed[meeting.id])
+    cap = inst.max_breaks
+
+    def best_slot(meeting, current):
+        base = sum(count_breaks(busy[p]) for p in meeting.participants)
+        best = None
+        for slot in meeting.domain:
+            if slot == current or load[slot] >= inst.tables:
+                continue
+            if any(slot in busy[p] for p in meeting.participants):
+                continue
+            after = [count_breaks(busy[p] | {slot}) for p in meeting.participants]
+            if cap is not None and max(after) > cap:
+                continue
+            key = (sum(after) - base, load[slot], slot)
+            if best is None or key < best[0]:
+                best = (key, slot)
+        return best
+
+    changed = True
+    while changed and time.perf_counter() < deadline:
+        changed = False
+        for meeting in inst.meetings:
+            if time.perf_counter() >= deadline:
+                break
+            if meeting.fixed is not None:
+                continue
+            current = placed.get(meeting.id)
+            if current is not None:
+                before = sum(count_breaks(busy[p]) for p in meeting.participants)
+                for person in meeting.participants:
+                    busy[person].discard(current)
+                load[current] -= 1
+                found = best_slot(meeting, None)
+                without = sum(count_breaks(busy[p]) for p in meeting.participants)
+                if found is not None and without + found[0][0] < before:
+                    current, changed = found[1], True
+                placed[meeting.id] = current
+                load[current] += 1
+                for person in meeting.participants:
+                    busy[person].add(current)
+            else:
+                found = best_slot(meeting, None)
+                if found is not None:
+                    placed[meeting.id] = found[1]
+                    load[found[1]] += 1
+                    for person in meeting.participants:
+                        busy[person].add(found[1])
+                    changed = True
+    return placed
+
+
 # --- CP-SAT ------------------------------------------------------------------------------------
 
 
@@ -289,7 +353,8 @@ def solve(instance, time_limit: float = 30.0, workers: int | None = None) -> dic
             "status": "infeasible",
             "seconds": round(time.perf_counter() - started, 3),
         }
-    start_placed = greedy(inst)
+    budget = 0.2 if not time_limit or time_limit <= 0 else min(2.0, 0.05 * time_limit)
+    start_placed = improve(inst, greedy(inst), budget)
     everything = all(m.id in start_placed for m in inst.meetings)
     if everything and sum(_breaks_by_participant(inst.meetings, start_placed).values()) == 0:
         return _output(inst, start_placed, "optimal", started)  # nothing left to improve
