@@ -40,6 +40,8 @@ def from_environment() -> dict:
         "MAIL_URL": os.environ.get("MAIL_URL") or None,
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Convention <no-reply@convention.example>"),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        # How often a web request also delivers retries that came due (0 = only the worker).
+        "MAIL_POLL_SECONDS": float(os.environ.get("MAIL_POLL_SECONDS", "60")),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "ja"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Asia/Tokyo"),
         "LANGUAGES": ("ja", "en"),

@@ -90,6 +90,7 @@ def test_config(database_url: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_URL": None,
+        "MAIL_POLL_SECONDS": 0,  # mail goes out after the request that queued it, no other
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "convention.test",

@@ -7,6 +7,7 @@ import contextlib
 import json
 import smtplib
 import sys
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -266,9 +267,27 @@ def retry(message: OutboxMessage) -> None:
         db.session.commit()
 
 
+def _retry_round_due() -> bool:
+    """True at most once every MAIL_POLL_SECONDS in this process.
+
+    Without a separate sender (`flask mail deliver --loop`), a message waiting for its retry
+    would otherwise wait until somebody else's email is queued. So now and then an ordinary
+    request also delivers whatever has come due; when nothing has, that costs one query.
+    """
+    every = current_app.config.get("MAIL_POLL_SECONDS") or 0
+    if every <= 0:
+        return False
+    state = current_app.extensions.setdefault("convention_mail", {})
+    now = time.monotonic()
+    if now - state.get("last_round", float("-inf")) < every:
+        return False
+    state["last_round"] = now
+    return True
+
+
 def deliver_after_request(response):
     """Mail queued during a request goes out once the request is done (or via the worker)."""
-    if g.pop("mail_queued", False):
+    if g.pop("mail_queued", False) or _retry_round_due():
         from convention import jobs
 
         # Views commit what they mean to keep; never let delivery commit a half-done change.

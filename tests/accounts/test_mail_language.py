@@ -70,3 +70,12 @@ def test_a_new_verification_link_in_the_users_language(client, outbox, mail_lang
     assert (message.template, message.language) == ("accounts/verify_email", "ja")
     assert mail_languages == [("mail/accounts/verify_email.txt", "ja")]
     assert "/account/verify/" in message.body_text
+
+
+def test_a_japanese_users_subject_is_japanese(app, client, sign_up_form, outbox):
+    if subject_in(app, "ja", "Confirm your email address") == "Confirm your email address":
+        pytest.skip("the ja catalog is not compiled (make translations)")
+    client.post("/account/sign-up", data=sign_up_form(language="ja"))
+    [message] = outbox()
+    assert message.subject == "メールアドレスの確認"
+    assert "メール" in message.body_text

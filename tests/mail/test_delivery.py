@@ -205,6 +205,20 @@ def test_mail_queued_in_a_request_goes_out_after_it(app, smtp):
     assert "/account/verify/" in received.get_content()
 
 
+def test_requests_now_and_then_deliver_retries_that_came_due(app, smtp, queue_message):
+    """No sender process: a retry still goes out, carried by an ordinary request."""
+    app.config["MAIL_POLL_SECONDS"] = 60
+    smtp.start()
+    due = queue_message("due@example.org")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert reload(due).status is OutboxStatus.SENT
+    later = queue_message("later@example.org")
+    client.get("/healthz")
+    assert reload(later).status is OutboxStatus.PENDING  # one round a minute, not per request
+    assert [m["To"] for m in smtp.messages] == ["due@example.org"]
+
+
 def test_flask_mail_deliver(runner, smtp, queue_message):
     smtp.start()
     message = queue_message()
