@@ -795,6 +795,30 @@ def device_for_token(token: str) -> ScannerDevice | None:
     return device
 
 
+_DEVICE_QUERY = select(ScannerDevice.id, ScannerDevice.last_used_at).where(
+    ScannerDevice.token_hash == bindparam("token_hash"), ScannerDevice.revoked_at.is_(None)
+)
+_DEVICE_TOUCH = (
+    update(ScannerDevice)
+    .where(ScannerDevice.id == bindparam("b_id"))
+    .values(last_used_at=bindparam("b_now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def scanning_device(token: str):
+    """The scan API's look-up: (id, last_used_at) of an active device, or None. Marks the
+    device used (at most once a minute), in the transaction of the scan that follows."""
+    if not token.startswith(DEVICE_TOKEN_PREFIX) or len(token) > 100:
+        return None
+    device = db.session.execute(_DEVICE_QUERY, {"token_hash": hash_device_token(token)}).first()
+    if device is not None:
+        now = utcnow()
+        if device.last_used_at is None or now - device.last_used_at > timedelta(minutes=1):
+            db.session.execute(_DEVICE_TOUCH, {"b_id": device.id, "b_now": now})
+    return device
+
+
 def touch_device(device: ScannerDevice) -> None:
     """Remember when a device was last used, at most once a minute (no write per scan)."""
     now = utcnow()

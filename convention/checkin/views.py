@@ -140,7 +140,7 @@ def api_scan():
     device = staff = None
     token = _bearer_token()
     if token is not None:
-        device = services.device_for_token(token) if token else None
+        device = services.scanning_device(token) if token else None
         if device is None:
             return _api_error(401, "unauthorized", _l("Unknown or revoked device token."))
     elif not current_user.is_authenticated:
@@ -159,8 +159,6 @@ def api_scan():
     scanned_at = data["scanned_at"]
     if scanned_at is not None and scanned_at > utcnow() + services.CLOCK_SKEW:
         scanned_at = None  # a device clock far ahead is not believed: the server's time counts
-    if device is not None:
-        services.touch_device(device)  # committed with the scan
     try:
         outcome = services.scan(
             data["token"],

@@ -89,6 +89,7 @@ def test_ok_answer_has_the_contract_fields(client, door, device_token):
     assert data["first_checked_in_at"].endswith("+09:00")
     row = db.session.get(Scan, data["scan_id"])
     assert row.device.name == "Door A" and row.staff_user_id is None
+    assert row.device.last_used_at is not None
 
 
 def _reason(client, token, device_token, **extra):
