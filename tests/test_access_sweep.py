@@ -19,8 +19,9 @@ from convention.accounts.models import Role
 from convention.extensions import db
 from tests.conftest import test_config
 
-# The routes that existed when the sweep was written; fewer means the sweep lost its way.
-MIN_PROTECTED_RULES = 5
+# About what existed when the sweep was last tuned (138 URL-method pairs); far fewer means
+# the sweep lost its way, or a feature lost its decorators.
+MIN_PROTECTED_RULES = 100
 KNOWN_PROTECTED = {
     "accounts.profile",
     "accounts.change_password",
@@ -28,6 +29,21 @@ KNOWN_PROTECTED = {
     "mail.message",
     "mail.retry",
 }
+# Blueprints with a back-office or personal area: each must still have protected views.
+PROTECTED_BLUEPRINTS = {
+    "accounts",
+    "mail",
+    "events_admin",
+    "registration",
+    "registration_admin",
+    "billing",
+    "checkin",
+    "kpi",
+    "matching",
+}
+# Everything under these paths is for logged-in people only: a new route there that forgot
+# its decorator fails below, before anyone can open it.
+PRIVATE_PREFIXES = ("/admin/", "/my/", "/checkin/")
 STAFF_ROLES = (Role.DOOR_STAFF, Role.REVIEWER)  # organisers pass every check
 
 
@@ -61,7 +77,21 @@ PROTECTED = protected_rules(create_app(test_config("sqlite://")))
 
 def test_the_sweep_finds_the_protected_routes():
     assert len({(path, method) for _, method, path, _ in PROTECTED}) >= MIN_PROTECTED_RULES
-    assert {endpoint for endpoint, *_ in PROTECTED} >= KNOWN_PROTECTED
+    endpoints = {endpoint for endpoint, *_ in PROTECTED}
+    assert endpoints >= KNOWN_PROTECTED
+    blueprints = {endpoint.split(".", 1)[0] for endpoint in endpoints}
+    assert blueprints >= PROTECTED_BLUEPRINTS, PROTECTED_BLUEPRINTS - blueprints
+
+
+def test_private_areas_have_no_unprotected_route():
+    app = create_app(test_config("sqlite://"))
+    open_doors = [
+        f"{rule.rule} ({rule.endpoint})"
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(PRIVATE_PREFIXES)
+        and not hasattr(app.view_functions[rule.endpoint], "required_roles")
+    ]
+    assert not open_doors, "add roles_required / login_required to: " + ", ".join(open_doors)
 
 
 @pytest.fixture(scope="module")
