@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -226,6 +228,17 @@ def outbox(app):
         return db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
     return read
+
+
+@pytest.fixture
+def frozen_time():
+    """The clock stands still at 2025-11-20 09:00 Japan time (day one of the factories' default
+    edition). Move it with `frozen_time.shift(timedelta(...))` or `.move_to(datetime)`."""
+    import time_machine
+
+    moment = datetime(2025, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
