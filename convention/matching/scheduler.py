@@ -477,7 +477,8 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
         if best_score < hint_score:  # never worse than the greedy start
             best_score = hint_score
         else:
-            found = _placed_from(inst, solver, x)
+            # Polish the solver's schedule (never unschedules) before phase 2 starts from it.
+            found = improve(inst, _placed_from(inst, solver, x), min(1.0, 0.05 * limit))
             if best_score > hint_score or _total_breaks(inst, found) < _total_breaks(inst, hint):
                 hint = found
             add_hints(hint)
