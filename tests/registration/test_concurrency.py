@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -29,7 +28,7 @@ TICKET_CAPACITY = 30
 SEMINAR_CAPACITY = 20
 
 
-def _worker(database_url, start_at, ticket_type_id, session_id, user_ids, registration_ids):
+def _worker(database_url, ready, ticket_type_id, session_id, user_ids, registration_ids):
     """One app process: threads fire `register` and `sign_up_for_session` together."""
     from convention import create_app
     from convention.events.models import Session
@@ -49,8 +48,7 @@ def _worker(database_url, start_at, ticket_type_id, session_id, user_ids, regist
     def run(action, row_id):
         with app.app_context():
             try:
-                barrier.wait(timeout=60)
-                time.sleep(max(0.0, start_at - time.time()))
+                barrier.wait(timeout=120)
                 if action == "register":
                     user = db.session.get(User, row_id)
                     ticket_type = db.session.get(TicketType, ticket_type_id)
@@ -65,6 +63,7 @@ def _worker(database_url, start_at, ticket_type_id, session_id, user_ids, regist
                 db.session.remove()
 
     jobs = [("register", uid) for uid in user_ids] + [("signup", rid) for rid in registration_ids]
+    ready.wait(timeout=120)  # every process has built its app: go together
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         list(pool.map(lambda job: run(*job), jobs))
     with app.app_context():
@@ -96,11 +95,13 @@ def test_capacity_holds_with_four_processes_and_200_requests(app, database_url):
     db.session.add_all(registrations)
     db.session.commit()
 
-    start_at = time.time() + 8  # every process is up and waiting by then
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    ready = manager.Barrier(PROCESSES)
     chunks = [
         (
             database_url,
-            start_at,
+            ready,
             ticket_type.id,
             session.id,
             [u.id for u in users[i::PROCESSES]],
@@ -108,9 +109,9 @@ def test_capacity_holds_with_four_processes_and_200_requests(app, database_url):
         )
         for i in range(PROCESSES)
     ]
-    context = multiprocessing.get_context("spawn")
     with context.Pool(PROCESSES) as pool:
         results = pool.starmap(_worker, chunks)
+    manager.shutdown()
     assert [error for errors in results for error in errors] == []
 
     db.session.expire_all()

@@ -32,7 +32,7 @@ def edition(app):
 
 def test_free_ticket_confirms_and_mails_badge_and_calendar(edition, outbox):
     ticket_type = make_ticket_type(edition, capacity=10)
-    registration = make_registration(ticket_type)
+    registration = make_registration(ticket_type, notify=True)
     assert registration.status == RS.CONFIRMED
     assert registration.badge_valid
     assert len(registration.badge_token) >= 32
