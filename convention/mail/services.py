@@ -40,7 +40,8 @@ def queue(
     subject, _, body = rendered.partition("\n")
     message = OutboxMessage(
         recipient=recipient,
-        subject=subject.removeprefix("Subject:").strip(),
+        # One line (a header cannot hold a newline) that fits the column.
+        subject=" ".join(subject.removeprefix("Subject:").split())[:255],
         body_text=body.strip() + "\n",
         template=template,
         language=language,

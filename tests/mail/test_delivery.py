@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
 from convention.extensions import db
@@ -45,6 +46,23 @@ def test_a_queued_message_is_delivered_over_smtp(smtp, queue_message):
     assert message.last_error is None
     assert services.deliver_due() == 0
     assert len(smtp.messages) == 1
+
+
+def test_a_long_or_odd_subject_still_fits_one_header(app, smtp, outbox):
+    """Subjects may carry people's input (a session title, a company name)."""
+    smtp.start()
+    app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"mail/test/odd.txt": "{{ subject }}\n\nBody"}), app.jinja_env.loader]
+    )
+    with app.test_request_context():
+        services.queue("a@example.org", "test/odd", subject="Subject:  Tabs\tand   spaces\r")
+        services.queue("b@example.org", "test/odd", subject="長" * 400)
+    db.session.commit()
+    odd, long = outbox()
+    assert odd.subject == "Tabs and spaces"
+    assert long.subject == "長" * 255
+    assert services.deliver_due() == 2
+    assert smtp.messages[1]["Subject"] == "長" * 255
 
 
 def test_japanese_text_and_attachments_arrive_intact(smtp, queue_message):
