@@ -50,7 +50,10 @@ def organiser_email(live_server) -> str:
 
     email = f"organiser-{uuid.uuid4().hex[:8]}@example.org"
     with live_server.app_context():
-        create_staff_user(email, ORGANISER_PASSWORD, "Organiser Screens", Role.ORGANISER)
+        organiser = create_staff_user(
+            email, ORGANISER_PASSWORD, "Organiser Screens", Role.ORGANISER
+        )
+        organiser.language = "en"  # the screenshots and the assertions below are in English
         for number, status in enumerate((OutboxStatus.SENT, OutboxStatus.FAILED), start=1):
             db.session.add(
                 OutboxMessage(
