@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from convention.accounts.models import ParticipantCategory, Role, User, UserRole, email_key
 from convention.extensions import db
@@ -127,7 +128,12 @@ def sign_up(data: SignUp) -> User | None:
         language=data.language,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same address signed up a moment ago (a double click): that sign-up stands.
+        db.session.rollback()
+        return None
     send_verification(user)
     db.session.commit()
     return user

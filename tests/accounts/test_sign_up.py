@@ -198,3 +198,17 @@ def test_passwords_are_hashed_with_argon2(app):
     user = make_user()
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_a_sign_up_racing_another_for_the_same_address_is_not_an_error(app, monkeypatch):
+    """Both requests looked before either wrote: the unique address decides, quietly."""
+    from convention.accounts import services
+
+    make_user("racer@example.org")
+    monkeypatch.setattr(services, "find_user", lambda email: None)
+    with app.test_request_context():
+        result = services.sign_up(
+            services.SignUp(email="racer@example.org", password="a long enough secret", name="R")
+        )
+    assert result is None
+    assert db.session.query(User).filter_by(email="racer@example.org").count() == 1
