@@ -43,7 +43,14 @@ def organiser(live_server) -> str:
 @pytest.mark.parametrize("locale", ["en-GB", "ja-JP"])
 def test_public_pages_pass_automated_wcag_checks(browser, new_page, demo_programme, locale):
     page = new_page(browser, locale=locale)
-    for path in ("/", "/programme", "/programme/opening", "/account/login", "/no-such-page"):
+    for path in (
+        "/",
+        "/programme",
+        "/programme/opening",
+        "/register",
+        "/account/login",
+        "/no-such-page",
+    ):
         page.goto(path)
         assert_accessible(page)
 
