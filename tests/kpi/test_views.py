@@ -63,6 +63,7 @@ def test_dashboard_shows_the_four_kpis_for_an_edition(world, organiser_client):
         assert title in html
     assert html.count("<svg") >= 8 and html.count("<table") >= 9
     assert 'hx-trigger="every 10s"' not in html  # the edition is over: no polling
+    assert 'href="/kpi/summary/ydc-2025"' in html  # its public summary is switched on
 
 
 def test_fiscal_year_scope(world, organiser_client):
