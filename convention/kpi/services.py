@@ -292,7 +292,7 @@ def successful_entry():
     )
 
 
-def entries(edition_ids: list[int] | None = None):
+def entries(edition_ids: list[int] | None = None, exclude: list[int] | None = None):
     """Subquery: (registration_id, visits) of every registration that entered the venue.
 
     Grouping the scans per registration first (a hash aggregate) and joining the much smaller
@@ -308,13 +308,20 @@ def entries(edition_ids: list[int] | None = None):
     )
     if edition_ids is not None:
         query = query.where(Scan.edition_id.in_(edition_ids))
+    if exclude:
+        query = query.where(Scan.edition_id.not_in(exclude))
     return query.subquery("entries")
 
 
-def _people_query(key, edition_ids: list[int] | None = None, join_edition: bool = False):
+def _people_query(
+    key,
+    edition_ids: list[int] | None = None,
+    join_edition: bool = False,
+    exclude: list[int] | None = None,
+):
     """Per key: unique people, visits, unique in-city students. People are made unique per key
     with a GROUP BY (hash aggregates) rather than COUNT(DISTINCT) (sorts)."""
-    came = entries(edition_ids)
+    came = entries(edition_ids, exclude)
     in_city_student = and_(
         Registration.category == ParticipantCategory.STUDENT, University.in_city == true()
     )
@@ -355,9 +362,15 @@ def people_by_edition(edition_ids: list[int]) -> dict[int, tuple[int, int, int]]
     return {row[0]: _counts(row) for row in db.session.execute(query)}
 
 
-def people_by_fiscal_year() -> dict[int, tuple[int, int, int]]:
-    """{fiscal year: (participants, visits, in-city students)}, unique over the year — one query."""
-    query = _people_query(_edition_years.c.fiscal_year, join_edition=True)
+def people_by_fiscal_year(
+    exclude_edition_ids: list[int] | None = None,
+) -> dict[int, tuple[int, int, int]]:
+    """{fiscal year: (participants, visits, in-city students)}, unique over the year — one query.
+
+    `exclude_edition_ids`: editions whose figures the caller already has (the live one)."""
+    query = _people_query(
+        _edition_years.c.fiscal_year, join_edition=True, exclude=exclude_edition_ids
+    )
     return {int(row[0]): _counts(row) for row in db.session.execute(query)}
 
 
@@ -1027,16 +1040,23 @@ def dashboard(scope: Scope, editions: list[Edition], language: str = "en") -> Da
     scans: per fiscal year, per person of the scope, and per quarter hour; one over the
     session lists' scans)."""
     matching = matching_by_edition()
-    by_year = people_by_fiscal_year()
     ids = scope.edition_ids or [-1]
     cells = people_cells(ids)
     whole_year = {e.id for e in editions if e.fiscal_year == scope.fiscal_year}
-    if whole_year == set(scope.edition_ids):
-        people = by_year.get(scope.fiscal_year, (0, 0, 0))
-    elif len(scope.edition_ids) == 1:
+    if len(scope.edition_ids) == 1 and whole_year == set(scope.edition_ids):
+        # The usual live case: the fiscal year is this one edition, whose people the cells
+        # already counted; the fiscal-year query only reads the other (past) editions.
         people = people_from_cells(cells)
+        by_year = people_by_fiscal_year(exclude_edition_ids=scope.edition_ids)
+        by_year[scope.fiscal_year] = people
     else:
-        people = None
+        by_year = people_by_fiscal_year()
+        if whole_year == set(scope.edition_ids):
+            people = by_year.get(scope.fiscal_year, (0, 0, 0))
+        elif len(scope.edition_ids) == 1:
+            people = people_from_cells(cells)
+        else:
+            people = None
     figures = figures_for(scope, matching, people)
     plan = plan_table(editions, matching=matching, people=by_year)
     return Dashboard(scope, figures, plan, breakdowns(scope, figures, language, cells), editions)

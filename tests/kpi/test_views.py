@@ -66,6 +66,17 @@ def test_dashboard_shows_the_four_kpis_for_an_edition(world, organiser_client):
     assert 'href="/kpi/summary/ydc-2025"' in html  # its public summary is switched on
 
 
+def test_edition_that_is_its_whole_fiscal_year(world, organiser_client):
+    html = organiser_client.get("/admin/kpi?edition=ydc-2024", headers=EN).text
+    participants = _card(html, services.PARTICIPANTS)
+    assert ">1 <" in participants.replace("\n", "")
+    assert "Visits (every entry): 2" in participants
+    assert "1 of 100" in participants  # FY2024 target
+    assert "1 of 150" in participants  # cumulative FY2023–FY2024
+    # The plan table still shows FY2025 from its own editions.
+    assert "<strong>7</strong>" in html
+
+
 def test_fiscal_year_scope(world, organiser_client):
     html = organiser_client.get("/admin/kpi?fy=2025", headers=EN).text
     assert "All editions of FY2025" in html
@@ -127,6 +138,7 @@ def test_dashboard_queries_do_not_grow_with_the_data(app, organiser_client):
     world = scenario.build()
     small = _count_queries(organiser_client, "/admin/kpi?edition=ydc-2025")
     small_fy = _count_queries(organiser_client, "/admin/kpi?fy=2025")
+    small_alone = _count_queries(organiser_client, "/admin/kpi?edition=ydc-2024")
     door = db.session.scalar(
         sa.select(services.CheckInList).where(
             services.CheckInList.edition_id == world.a.id,
@@ -140,6 +152,7 @@ def test_dashboard_queries_do_not_grow_with_the_data(app, organiser_client):
     db.session.commit()
     assert _count_queries(organiser_client, "/admin/kpi?edition=ydc-2025") == small
     assert _count_queries(organiser_client, "/admin/kpi?fy=2025") == small_fy
+    assert _count_queries(organiser_client, "/admin/kpi?edition=ydc-2024") == small_alone
     assert small < 30
 
 
