@@ -13,6 +13,19 @@ from convention.registration.models import Registration, RegistrationStatus, Tic
 from tests.factories import make_edition, make_session, make_user
 
 
+@pytest.fixture(autouse=True)
+def english(request):
+    """Service messages are asserted in English (outside a request the default is Japanese)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from flask_babel import force_locale
+
+    request.getfixturevalue("app")
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture
 def edition(app):
     return make_edition(is_current=True)
