@@ -212,6 +212,55 @@ def _stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+# --- CPU accounting: the machine may be shared, so wall-clock figures alone can mislead ----------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
+def _server_pids(server: subprocess.Popen, url: str) -> list[int]:
+    """The gunicorn workers and the PostgreSQL backends serving the benchmark database."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        backends = (
+            connection.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    return [server.pid, *_children(server.pid), *backends]
+
+
 # --- the scans -------------------------------------------------------------------------------
 
 
@@ -443,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         server = _start_gunicorn(url, port)
 
+        print(
+            f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the "
+            "run (anything above ~1 means other work shares the cores)",
+            flush=True,
+        )
+
         # (a) open loop at the main door.
         mix_a = Mix(data["valid"], data["cancelled"], seed=1)
         plan = [[mix_a.next() for _ in range(options.seconds)] for _ in range(options.scanners)]
@@ -458,13 +513,18 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+        pids = _server_pids(server, url)
+        cpu_before = _cpu_seconds(pids)
+
         # (b) throughput at a second list (fresh badges again), growing concurrency.
         mix_b = Mix(data["valid"], data["cancelled"], seed=2)
         print("(b) closed loop, growing concurrency (~8 s per step):", flush=True)
         best = None
         step_seconds = max(4, options.seconds // 4)
+        total_b = 0
         for concurrency in (4, 8, 16, 32):
             b = closed_loop(port, data["devices"], mix_b, concurrency, step_seconds, "hall-b")
+            total_b += b["requests"]
             print(
                 f"    concurrency {b['concurrency']:>3}: {b['rate']:7.0f} scans/s, "
                 f"{b['requests']} scans, {b['errors']} errors, p50 {b['p50']:.1f} ms, "
@@ -474,6 +534,14 @@ def main(argv: list[str] | None = None) -> int:
             )
             if b["errors"] == 0 and (best is None or b["rate"] > best["rate"]):
                 best = b
+        cpu_per_scan = (_cpu_seconds(pids) - cpu_before) / max(1, total_b) * 1000
+        print(
+            f"    server CPU (gunicorn workers + PostgreSQL backends) per scan: "
+            f"{cpu_per_scan:.2f} ms → on {os.cpu_count()} idle cores at most "
+            f"~{os.cpu_count() * 1000 / cpu_per_scan:.0f} scans/s (load average now "
+            f"{os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
         if best:
             print(
                 f"    max sustained without errors: {best['rate']:.0f} scans/s at concurrency "

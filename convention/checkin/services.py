@@ -344,6 +344,12 @@ def _replay(nonce: str) -> ScanOutcome | None:
 _PRESENCE_UPSERTS: dict = {}
 
 
+def _connection():
+    """The session's connection, in the session's transaction: Core statements run on it
+    without the ORM's per-statement work."""
+    return db.session.connection()
+
+
 def _presence_upsert(dialect: str):
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect."""
     if dialect not in _PRESENCE_UPSERTS:
@@ -369,8 +375,9 @@ def _presence_upsert(dialect: str):
 
 def _presence_insert(list_id: int, registration_id: int, moment: datetime) -> int | None:
     """The new presence row's id if this call created it, None if it existed."""
-    statement = _presence_upsert(db.session.get_bind().dialect.name)
-    return db.session.execute(
+    connection = _connection()
+    statement = _presence_upsert(connection.dialect.name)
+    return connection.execute(
         statement, {"list_id": list_id, "registration_id": registration_id, "moment": moment}
     ).scalar()
 
@@ -513,14 +520,14 @@ def scan(
     if isinstance(list_or_slug, CheckInList):
         checkin_list = list_or_slug
     else:
-        checkin_list = db.session.execute(_LIST_QUERY, {"slug": list_or_slug}).first()
+        checkin_list = _connection().execute(_LIST_QUERY, {"slug": list_or_slug}).first()
         if checkin_list is None:
             db.session.rollback()
             raise LookupError(list_or_slug)
 
     token = token.strip()
     registration = (
-        db.session.execute(_REGISTRATION_QUERY, {"token": token}).first()
+        _connection().execute(_REGISTRATION_QUERY, {"token": token}).first()
         if TOKEN_PATTERN.match(token)
         else None
     )
@@ -534,10 +541,10 @@ def scan(
             ScanReason.WRONG_EVENT if registration.edition_id != checkin_list.edition_id else None
         )
         if reason is None:
-            presence = db.session.execute(_PRESENCE_LOCK, key).first()
+            presence = _connection().execute(_PRESENCE_LOCK, key).first()
             if presence is not None:
                 first_checked_in_at = presence.first_checked_in_at
-                db.session.execute(
+                _connection().execute(
                     _PRESENCE_UPDATE,
                     {
                         "b_id": presence.id,
@@ -553,12 +560,12 @@ def scan(
             if created is not None:
                 first_checked_in_at = scanned_at
             else:
-                presence = db.session.execute(_PRESENCE_LOCK, key).first()
+                presence = _connection().execute(_PRESENCE_LOCK, key).first()
                 first_checked_in_at = presence.first_checked_in_at
                 if presence.inside or not checkin_list.allow_reentry:
                     reason = ScanReason.ALREADY_CHECKED_IN
                 else:
-                    db.session.execute(
+                    _connection().execute(
                         _PRESENCE_UPDATE,
                         {
                             "b_id": presence.id,
@@ -569,7 +576,7 @@ def scan(
                     )
         elif reason in (ScanReason.NOT_ON_LIST, ScanReason.NOT_YET_VALID):
             # Tell the volunteer if the person was already let in earlier.
-            presence = db.session.execute(_PRESENCE_FIND, key).first()
+            presence = _connection().execute(_PRESENCE_FIND, key).first()
             first_checked_in_at = presence.first_checked_in_at if presence else None
 
     # Everything the answer needs is read before the commit expires the loaded objects.
@@ -605,7 +612,7 @@ def scan(
     try:
         # The presence change is flushed first; the scan row is a plain INSERT … RETURNING.
         db.session.flush()  # e.g. a device's last use
-        outcome.scan_id = db.session.execute(_SCAN_INSERT, values).scalar_one()
+        outcome.scan_id = _connection().execute(_SCAN_INSERT, values).scalar_one()
         db.session.commit()
     except IntegrityError:
         # The same nonce was stored meanwhile by a concurrent retry: answer as it was answered.
@@ -811,11 +818,11 @@ def scanning_device(token: str):
     device used (at most once a minute), in the transaction of the scan that follows."""
     if not token.startswith(DEVICE_TOKEN_PREFIX) or len(token) > 100:
         return None
-    device = db.session.execute(_DEVICE_QUERY, {"token_hash": hash_device_token(token)}).first()
+    device = _connection().execute(_DEVICE_QUERY, {"token_hash": hash_device_token(token)}).first()
     if device is not None:
         now = utcnow()
         if device.last_used_at is None or now - device.last_used_at > timedelta(minutes=1):
-            db.session.execute(_DEVICE_TOUCH, {"b_id": device.id, "b_now": now})
+            _connection().execute(_DEVICE_TOUCH, {"b_id": device.id, "b_now": now})
     return device
 
 
