@@ -404,6 +404,35 @@ def create_session(edition_id: int):
     ), 422
 
 
+@bp.post("/<int:edition_id>/sessions/check")
+@organiser_required
+def check_session(edition_id: int):
+    """Inline validation while the form is filled in: answers the form fragment with the
+    errors found so far; the field that asked picks its own part (hx-select)."""
+    found = _edition(edition_id)
+    session_id = request.args.get("session", type=int)
+    session = _session(found, session_id) if session_id else None
+    form = _session_form(found, session) if session else _new_session_form(found)
+    form.validate()
+    if form.starts_at.data and form.ends_at.data and not form.room_id.errors:
+        try:
+            data = _session_data(found, form)
+        except ValueError:  # kind, language or visibility not valid yet
+            data = None
+        if data is not None:
+            problems = services.session_problems(found, data, session)
+            db.session.rollback()  # release the room lock: nothing is saved here
+            for name, message in problems.items():
+                target = getattr(form, name, None)
+                if target is not None and not target.errors:
+                    target.errors = [str(message)]
+    if session is not None:
+        return _row(
+            "events/admin/_session_edit_row.html", edition=found, session=session, form=form
+        )
+    return render_template("events/admin/_session_create.html", edition=found, form=form)
+
+
 @bp.get("/<int:edition_id>/sessions/<int:session_id>/row")
 @organiser_required
 def session_row(edition_id: int, session_id: int):

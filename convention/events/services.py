@@ -558,10 +558,14 @@ class SessionData:
     invitation_code: str | None = None
 
 
-def save_session(edition: Edition, data: SessionData, session: Session | None = None) -> Session:
-    """Create or change a session. Refuses: a bad or duplicate slug, an end not after the start,
-    a time outside the edition's days, a negative capacity or one above the room's, a room
-    of another edition, and a room already used at that time (naming the clash)."""
+def session_problems(
+    edition: Edition, data: SessionData, session: Session | None = None
+) -> dict[str, str]:
+    """What refuses this session, by form field: a bad or duplicate slug, an end not after the
+    start, a time outside the edition's days, a negative capacity or one above the room's, a
+    room of another edition, and a room already used at that time (naming the clash).
+
+    Checking the room locks it until the caller commits or rolls back."""
     errors: dict[str, str] = {}
     slug_error = _check_slug(data.slug)
     if slug_error:
@@ -604,11 +608,17 @@ def save_session(edition: Edition, data: SessionData, session: Session | None = 
         and data.capacity > data.room.capacity
     ):
         errors["capacity"] = _("The room holds only %(count)d people.", count=data.room.capacity)
-    if not errors:
+    if not errors.keys() & {"starts_at", "ends_at", "room_id"}:
         try:
             check_room_free(data.room, data.starts_at, data.ends_at, ignore=session)
         except EventError as error:
             errors.update(error.errors)
+    return errors
+
+
+def save_session(edition: Edition, data: SessionData, session: Session | None = None) -> Session:
+    """Create or change a session, or raise EventError with `session_problems`."""
+    errors = session_problems(edition, data, session)
     if errors:
         db.session.rollback()
         raise EventError(errors)

@@ -61,13 +61,20 @@ def test_organiser_edits_a_session_inline_and_is_told_about_a_clash(
     expect(form_row).to_be_visible()
     assert page.url == url_before
 
-    # Move it onto the opening keynote in the Main Hall: refused, naming the keynote
-    form_row.get_by_label("Room").select_option(label="Main Hall")
+    # Move it onto the opening keynote in the Main Hall: the room field says so at once
+    # (inline check), and saving is refused with the same message
     form_row.get_by_label("Starts (JST)").fill(f"{first_day.isoformat()}T10:30")
     form_row.get_by_label("Ends (JST)").fill(f"{first_day.isoformat()}T11:30")
     form_row.get_by_label("Capacity").fill("100")
-    form_row.get_by_role("button", name="Save").click()
+    form_row.get_by_label("Room").select_option(label="Main Hall")
     error = page.locator(f"#session-{session_id}-room_id-error")
+    expect(error).to_contain_text("Main Hall is already used by “Opening and keynote")
+    expect(page.locator(f"#session-{session_id}.editing")).to_be_visible()  # nothing saved
+    # (the message is already there: wait for the save's own answer)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(f"/sessions/{session_id}/edit")
+    ):
+        form_row.get_by_role("button", name="Save").click()
     expect(error).to_contain_text("Main Hall is already used by “Opening and keynote")
 
     # Cancel brings the unchanged row back

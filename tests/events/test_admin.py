@@ -594,3 +594,50 @@ def test_delete_session_with_signups_is_refused(organiser_client, edition, room)
     plain = organiser_client.post(url, headers=EN)
     assert plain.status_code == 303
     assert db.session.get(Session, session.id) is not None
+
+
+def test_inline_check_names_the_clash_before_saving(organiser_client, edition, room):
+    make_session(edition, "13:30", 60, room=room, title_en="Hydrogen panel", title_ja="水素")
+    page = organiser_client.get(f"/admin/editions/{edition.id}/", headers=EN).text
+    check_url = f"/admin/editions/{edition.id}/sessions/check"
+    assert f'hx-post="{check_url}"' in page
+    assert 'hx-select="#new-session-room_id-field"' in page
+
+    # The slug is still empty: only the time and room matter to the room's field
+    response = organiser_client.post(
+        check_url, data=session_form(room, slug=""), headers=hx("new-session-room_id-field")
+    )
+    assert response.status_code == 200
+    field = response.text[response.text.index('id="new-session-room_id-field"') :][:1500]
+    assert "Room A is already used by “Hydrogen panel”" in field
+    assert db.session.scalars(select(Session).where(Session.slug == "")).all() == []
+
+    free = organiser_client.post(
+        check_url,
+        data=session_form(room, starts_at="2025-11-20T15:00", ends_at="2025-11-20T16:00"),
+        headers=hx("new-session-room_id-field"),
+    )
+    field = free.text[free.text.index('id="new-session-room_id-field"') :][:1500]
+    assert "already used" not in field
+    assert len(db.session.scalars(select(Session)).all()) == 1  # nothing saved
+
+
+def test_inline_check_of_an_edited_session_ignores_itself(organiser_client, edition, room):
+    session = make_session(edition, "14:00", 90, room=room, slug="new-seminar")
+    response = organiser_client.post(
+        f"/admin/editions/{edition.id}/sessions/check?session={session.id}",
+        data=session_form(room, ends_at="2025-11-20T13:00"),
+        headers=hx(f"session-{session.id}-ends_at-field"),
+    )
+    assert f'id="session-{session.id}-ends_at-field"' in response.text
+    assert "The end must be after the start." in response.text
+    assert "already used" not in response.text
+    foreign = make_session(make_edition())
+    assert (
+        organiser_client.post(
+            f"/admin/editions/{edition.id}/sessions/check?session={foreign.id}",
+            data=session_form(room),
+            headers=EN,
+        ).status_code
+        == 404
+    )
