@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import qrcode
-import qrcode.image.svg
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -1013,25 +1011,24 @@ def _notify_signup(signup: SessionSignup, template: str) -> None:
 
 
 def badge_svg(registration: Registration) -> str:
-    """The QR badge as inline SVG. It carries only the opaque badge token."""
-    image = qrcode.make(
-        registration.badge_token,
-        image_factory=qrcode.image.svg.SvgPathImage,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=10,
-        border=4,
-    )
-    svg = image.to_string(encoding="unicode")
-    return svg[svg.index("<svg") :]
+    """The QR badge as inline SVG (check-in's QR helper). It carries only the badge token."""
+    from convention.checkin.badges import qr_svg
+
+    return qr_svg(registration.badge_token, css_class="qr badge-qr")
 
 
 def badge_png(registration: Registration) -> bytes:
-    image = qrcode.make(
-        registration.badge_token, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    from convention.checkin.badges import qr_png
+
+    return qr_png(registration.badge_token, box_size=10)
+
+
+def badge_pdf(registration: Registration) -> bytes:
+    """The printable A6 badge (check-in's layout)."""
+    from convention.checkin.badges import badge_from_registration
+    from convention.checkin.badges import badge_pdf as render
+
+    return render([badge_from_registration(registration)], sheet=False)
 
 
 def my_sessions(registration: Registration, statuses=(SS.CONFIRMED,)) -> list[Session]:

@@ -124,7 +124,8 @@ def _register_page(form, edition, types, code, status=200):
 
 
 def _rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    # Looser than log-in: colleagues behind one company address register in a burst.
+    return current_app.config.get("REGISTER_RATE_LIMIT", "30 per minute")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -348,6 +349,19 @@ def badge_png():
         abort(404)
     response = make_response(services.badge_png(registration))
     response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/my/registration/badge.pdf")
+@login_required
+def badge_pdf():
+    registration = _my_registration()
+    if registration.status != RegistrationStatus.CONFIRMED:
+        abort(404)
+    response = make_response(services.badge_pdf(registration))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = 'inline; filename="badge.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -226,6 +226,8 @@ def test_my_registration_shows_status_and_a_qr_badge_with_only_the_token(
     png = attendee_client.get("/my/registration/badge.png")
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
     assert [d.text for d in decoded] == [registration.badge_token]
+    pdf = attendee_client.get("/my/registration/badge.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
 
 
 def test_unregistered_user_is_invited_to_register(attendee_client, general):
