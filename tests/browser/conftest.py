@@ -15,6 +15,9 @@
 
   Pages made with `new_page` get a screenshot and their HTML saved to `test-artifacts/` when the
   test fails.
+- `make_staff("organiser", language="en")` -> (email, password); `log_in(page, email, password)`
+  works in either language (staff accounts default to Japanese, so assertions on English text
+  need language="en").
 
 Browser tests never use the `backend` parametrisation: they run once, on SQLite, on one xdist
 worker (group "browser"). Without /usr/bin/chromium they skip loudly locally and fail in CI.
@@ -27,6 +30,7 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,6 +167,34 @@ def demo_programme(live_server):
         db.session.commit()
         slug = edition.slug
     return slug
+
+
+def log_in(page, email: str, password: str) -> None:
+    """Log in through the form, whatever the page's language."""
+    page.goto("/account/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.locator(".site-header form[action$='/account/logout']").wait_for()
+
+
+@pytest.fixture
+def make_staff(live_server) -> Callable:
+    """make_staff(*roles, language="en") -> (email, password) of a new verified account.
+    Staff accounts default to Japanese; tests that read English text pass language="en"."""
+    from convention.accounts.models import Role
+    from convention.accounts.services import create_staff_user
+
+    def make(*roles: str, language: str = "en", name: str = "Browser Staff"):
+        email = f"staff-{uuid.uuid4().hex[:8]}@example.org"
+        password = f"password {uuid.uuid4().hex}"
+        with live_server.app_context():
+            user = create_staff_user(email, password, name, *(Role(role) for role in roles))
+            user.language = language
+            db.session.commit()
+        return email, password
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -7,37 +7,21 @@ test_screens.py cover a little more. The bundled axe-core runs inside the page: 
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-PASSWORD = "organiser accessibility password"
 
 
 def assert_accessible(page: Page) -> None:
     results = axe_playwright.Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-
-@pytest.fixture
-def organiser(live_server) -> str:
-    from convention.accounts.models import Role
-    from convention.accounts.services import create_staff_user
-
-    email = f"a11y-{uuid.uuid4().hex[:8]}@example.org"
-    with live_server.app_context():
-        user = create_staff_user(email, PASSWORD, "Organiser A11y", Role.ORGANISER)
-        user.language = "en"
-        from convention.extensions import db
-
-        db.session.commit()
-    return email
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ja-JP"])
@@ -60,12 +44,8 @@ def test_public_pages_pass_automated_wcag_checks(browser, new_page, demo_program
     assert_accessible(page)
 
 
-def test_back_office_pages_pass_automated_wcag_checks(page: Page, organiser, demo_programme):
-    page.goto("/account/login")
-    page.get_by_label("Email").fill(organiser)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Log in").click()
-    expect(page.locator(".site-header")).to_contain_text("Log out")
+def test_back_office_pages_pass_automated_wcag_checks(page: Page, make_staff, demo_programme):
+    log_in(page, *make_staff("organiser"))
     for path in ("/admin/outbox/", "/admin/editions/"):
         page.goto(path)
         assert_accessible(page)

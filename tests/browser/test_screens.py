@@ -6,18 +6,16 @@ Screenshots land in test-artifacts/screens/ (ignored by git) for a human to look
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 SCREENS = ARTIFACTS / "screens"
-ORGANISER_PASSWORD = "organiser screens password"
 
 
 def fits_the_width(page: Page) -> None:
@@ -33,27 +31,14 @@ def shoot(page: Page, name: str, size: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
 
 
-def log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.locator("main").get_by_role("button", name="Log in").click()
-    expect(page.locator(".site-header")).to_contain_text("Log out")
-
-
 @pytest.fixture
-def organiser_email(live_server) -> str:
-    from convention.accounts.models import Role
-    from convention.accounts.services import create_staff_user
+def organiser(live_server, make_staff) -> tuple[str, str]:
+    """An organiser who reads English, and two emails in the outbox."""
     from convention.extensions import db
     from convention.mail.models import OutboxMessage, OutboxStatus
 
-    email = f"organiser-{uuid.uuid4().hex[:8]}@example.org"
+    account = make_staff("organiser", name="Organiser Screens")
     with live_server.app_context():
-        organiser = create_staff_user(
-            email, ORGANISER_PASSWORD, "Organiser Screens", Role.ORGANISER
-        )
-        organiser.language = "en"  # the screenshots and the assertions below are in English
         for number, status in enumerate((OutboxStatus.SENT, OutboxStatus.FAILED), start=1):
             db.session.add(
                 OutboxMessage(
@@ -63,18 +48,16 @@ def organiser_email(live_server) -> str:
                     template="registration/badge",
                     status=status,
                     attempts=number,
-                    last_error="SMTP 451: try again later"
-                    if status == OutboxStatus.FAILED
-                    else None,
+                    last_error=None if status == OutboxStatus.SENT else "SMTP 451: try later",
                 )
             )
         db.session.commit()
-    return email
+    return account
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_main_pages_fit_phone_and_desktop(
-    browser, new_page, live_server, organiser_email, demo_programme, size
+    browser, new_page, live_server, organiser, demo_programme, size
 ):
     if size == "phone":
         page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -119,7 +102,8 @@ def test_main_pages_fit_phone_and_desktop(
     fits_the_width(page)
     shoot(page, "404", size)
 
-    log_in(page, organiser_email, ORGANISER_PASSWORD)
+    log_in(page, *organiser)
+    expect(page.locator(".site-header")).to_contain_text("Log out")
     page.goto("/admin/editions")
     expect(page.locator("#editions")).to_be_visible()
     fits_the_width(page)
