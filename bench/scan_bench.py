@@ -186,7 +186,7 @@ def _start_gunicorn(url: str, port: int) -> subprocess.Popen:
         "wsgi:app",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # four workers import the app; slow on a busy machine
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -200,7 +200,7 @@ def _start_gunicorn(url: str, port: int) -> subprocess.Popen:
                 return process
         except OSError:
             time.sleep(0.3)
-    process.kill()
+    _stop(process)
     raise RuntimeError("gunicorn did not start")
 
 
