@@ -611,6 +611,21 @@ def _create_orders() -> None:
             current_app.logger.warning("no invoice for registration %s", registration_id)
 
 
+def payment_order(registration: Registration):
+    """The billing order of an unpaid registration, made now if none exists yet (a place
+    given by a billing callback waits for this, since callbacks must not commit)."""
+    from convention.billing import services as billing
+
+    if registration.status != RS.AWAITING_PAYMENT:
+        return None
+    order = billing.order_for_source("registration", registration.id)
+    if order is None:
+        _start_payment(registration)
+        _create_orders()
+        order = billing.order_for_source("registration", registration.id)
+    return order
+
+
 def on_ticket_paid(order) -> None:
     """Billing calls this inside the transaction that records the payment (no commit here)."""
     registration = db.session.get(Registration, order.source_id or 0)

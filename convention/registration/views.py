@@ -259,6 +259,7 @@ def my_registration():
         status_labels=services.STATUS_LABELS,
         signup_labels=services.SIGNUP_LABELS,
         waitlist_position=_waitlist_position(registration),
+        order=services.payment_order(registration),
     )
 
 

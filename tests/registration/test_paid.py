@@ -63,3 +63,21 @@ def test_paid_ticket_without_issuer_still_reserves_the_place(app):
     assert waiting.status == RS.WAITLISTED
     services.cancel(registration)
     assert waiting.status == RS.AWAITING_PAYMENT
+
+
+def test_billing_cancelling_the_order_frees_the_place(app, issuer, outbox):
+    from tests.conftest import login
+
+    edition = make_edition(start=date.today() + timedelta(days=30), is_current=True)
+    dinner = make_ticket_type(edition, price=5000, capacity=1)
+    first = make_registration(dinner)
+    waiting = make_registration(dinner)
+    assert waiting.status == RS.WAITLISTED
+    billing.cancel_order(billing.order_for_source("registration", first.id))
+    assert first.status == RS.CANCELLED
+    assert waiting.status == RS.AWAITING_PAYMENT
+    # The promoted person's order is made when they open their page (callbacks cannot commit).
+    client = login(app.test_client(), waiting.user)
+    page = client.get("/my/registration", headers={"Accept-Language": "en"})
+    assert "Pay or download the invoice" in page.text
+    assert billing.order_for_source("registration", waiting.id) is not None

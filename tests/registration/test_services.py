@@ -317,3 +317,16 @@ def test_calendar_has_the_convention_and_my_sessions(edition):
     calendar = Calendar.from_ical(services.calendar_ics(registration, "en"))
     summaries = [str(event["summary"]) for event in calendar.walk("VEVENT")]
     assert "Green finance" in summaries and edition.name_en in summaries
+
+
+def test_session_capacity_raise_promotes_and_cannot_drop_below_seats(edition):
+    ticket_type = make_ticket_type(edition)
+    session = make_session(edition, capacity=1)
+    holder, waiting = make_registration(ticket_type), make_registration(ticket_type)
+    services.sign_up_for_session(holder, session)
+    signup = services.sign_up_for_session(waiting, session)
+    with pytest.raises(RegistrationError) as error:
+        services.update_session_capacity(session, 0)
+    assert error.value.field == "capacity"
+    promoted = services.update_session_capacity(session, 2)
+    assert promoted == [signup] and signup.status == SS.CONFIRMED
