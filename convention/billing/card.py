@@ -158,6 +158,19 @@ class StripeCheckoutProvider:
         verify_signature(payload, signature_header, self.webhook_secret)
         try:
             event = json.loads(payload.decode())
+            if event.get("type") not in PAID_EVENTS:
+                # Signed but not ours to act on: acknowledge it so the provider stops resending.
+                return CardEvent(
+                    str(event.get("id", "")),
+                    str(event.get("type", "")),
+                    "",
+                    False,
+                    0,
+                    "",
+                    None,
+                    "",
+                    "",
+                )
             obj = event["data"]["object"]
             metadata = obj.get("metadata") or {}
             order_id = metadata.get("order_id")

@@ -195,7 +195,7 @@ def _validate_lines(lines: Iterable[Line]) -> list[Line]:
         if line.quantity <= 0:
             raise BillingError(_("A quantity is at least 1."), field="quantity")
         if line.tax_rate not in TAX_RATES:
-            raise BillingError(_("The tax rate must be 10%, 8% or 0%."), field="tax_rate")
+            raise BillingError(_("The tax rate must be 10, 8 or 0 percent."), field="tax_rate")
         if not (line.description_ja or line.description_en).strip():
             raise BillingError(_("Every line needs a description."), field="description")
     return lines

@@ -11,7 +11,16 @@ from convention.billing import services
 from convention.billing.models import ProductFamily
 from convention.billing.services import Buyer, Line
 
-VALID_T = "T7000012050002"  # 国税庁's own corporate number: a real, valid check digit
+VALID_T = "T7000012050002"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Messages raised outside a request use the default language: English here, so the
+    tests can read them (the Japanese catalog is the lead's)."""
+    return {
+        "BABEL_DEFAULT_LOCALE": "en"
+    }  # 国税庁's own corporate number: a real, valid check digit
 
 
 @pytest.fixture

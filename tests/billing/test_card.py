@@ -182,3 +182,12 @@ def test_webhook_needs_no_csrf_token(app, client, issuer, transport):
     order = invoiced_order(prices=(3_000,))
     assert post(client, event_for(order)).status_code == 200
     assert payments() == 1
+
+
+def test_other_signed_events_are_acknowledged(app, client, issuer, transport):
+    payload = json.dumps({"id": "evt_9", "type": "customer.created", "data": {}}).encode()
+    answer = post(client, payload)
+    assert answer.status_code == 200 and answer.json["result"] == "ignored"
+    garbled = b'{"id": "evt_10", "type": "checkout.session.completed", "data": 5}'
+    assert post(client, garbled).status_code == 400
+    assert payments() == 0

@@ -55,5 +55,5 @@ def test_concurrent_issuing_of_one_order_issues_it_once(app, issuer):
     db.session.remove()
     errors = _run_concurrently(app, lambda order: services.issue_invoice(order), [order_id] * 8)
     assert len(errors) == 7
-    assert all("already has an invoice" in str(error) for error in errors)
+    assert all("already has an invoice" in str(error) for error in errors), errors
     assert db.session.scalars(select(Invoice.number)).all() == [1]
