@@ -226,6 +226,7 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
     services.publish(matching_session)
     used = {m.slot_id for m in meetings}
     target = next(s for s in slots if s.id not in used)
+    target_id = target.id  # plain ints only: ORM objects belong to the main thread's session
     ids = [meetings[0].id, meetings[1].id]
     table_ids = [tables[1].id, tables[2].id]
     results: list[str] = []
@@ -235,7 +236,7 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
         with other_app.app_context():
             barrier.wait()
             try:
-                services.move_meeting(meeting_id, target.id, table_id)
+                services.move_meeting(meeting_id, target_id, table_id)
                 results.append("moved")
             except services.MatchingError as error:
                 results.append(str(error))
@@ -260,7 +261,7 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
         # Put them back for the next round.
         for meeting_id in ids:
             meeting = db.session.get(Meeting, meeting_id)
-            if meeting.slot_id == target.id:
+            if meeting.slot_id == target_id:
                 free = next(
                     s
                     for s in slots
