@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -24,11 +25,24 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def _return_path() -> str | None:
+    """Where to come back after logging in: the page the person was looking at. Not the URL
+    of a POST (a GET there is a 405) nor of an htmx fragment, but the page around it."""
+    if is_htmx():
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page.netloc != request.host or not page.path:
+            return None
+        return page.path + (f"?{page.query}" if page.query else "")
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    return None
+
+
 @login_manager.unauthorized_handler
 def unauthorized():
     if request.path.startswith("/api/"):
         abort(401)
-    login_url = url_for("accounts.login", next=request.full_path.rstrip("?"))
+    login_url = url_for("accounts.login", next=_return_path())
     if is_htmx():
         return hx_redirect(login_url)
     return redirect(login_url)

@@ -89,5 +89,12 @@ def test_profile_needs_a_login(client):
     response = client.get("/account/profile")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/login?next=/account/profile")
-    htmx = client.get("/account/profile", headers={"HX-Request": "true"})
-    assert htmx.headers["HX-Redirect"].endswith("/account/login?next=/account/profile")
+    htmx = client.get(
+        "/account/profile",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://convention.test/programme?day=2"},
+    )
+    assert htmx.status_code == 200
+    assert htmx.headers["HX-Redirect"] == "/account/login?next=/programme?day%3D2"
+    post = client.post("/account/profile", data={})
+    assert post.status_code == 302
+    assert post.headers["Location"] == "/account/login"  # not back to a POST-only URL
