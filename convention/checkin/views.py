@@ -175,6 +175,10 @@ def api_scan():
     return jsonify(outcome.to_json())
 
 
+# Door staff or a device token; the URL sweep test reads this like roles_required's mark.
+api_scan.required_roles = (Role.DOOR_STAFF,)
+
+
 # --- the scanner page --------------------------------------------------------------------------
 
 
