@@ -49,7 +49,9 @@ def live_event(live_server):
     slug = f"live-{uuid.uuid4().hex[:6]}"
     rng = random.Random(5)
     with live_server.app_context(), live_server.app.test_request_context():
-        create_staff_user(email, PASSWORD, "KPI Organiser", Role.ORGANISER)
+        organiser = create_staff_user(email, PASSWORD, "KPI Organiser", Role.ORGANISER)
+        organiser.language = "en"  # the assertions below read the English texts
+        db.session.commit()
         edition = make_edition(
             services.today_jst(),
             days=2,
