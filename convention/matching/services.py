@@ -1052,7 +1052,24 @@ def agenda_ics(profile: MatchProfile, language: str | None = None) -> bytes:
     calendar.add("method", "PUBLISH")
     with force_locale(language):
         calendar.add("x-wr-calname", str(_("Business matching meetings")))
-        stamp = utcnow().replace(microsecond=0)
+    for event in meeting_events(profile, language):
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def meeting_events(profile: MatchProfile | Registration, language: str) -> list:
+    """iCalendar events of my published meetings (for my agenda file and the registration's
+    calendar feed); accepts the profile or the registration."""
+    if isinstance(profile, Registration):
+        profile = db.session.scalar(
+            select(MatchProfile).where(MatchProfile.registration_id == profile.id)
+        )
+        if profile is None:
+            return []
+    events = []
+    stamp = utcnow().replace(microsecond=0)
+    with force_locale(language):
         for meeting in agenda(profile):
             names = ", ".join(p.display_name for p in others_in(meeting, profile))
             event = icalendar.Event()
@@ -1066,9 +1083,8 @@ def agenda_ics(profile: MatchProfile, language: str | None = None) -> bytes:
                 room = getattr(meeting.session.room, f"name_{language}", "")
                 location = f"{room}, {location}" if room else location
             event.add("location", location)
-            calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+            events.append(event)
+    return events
 
 
 def _mail(profile: MatchProfile, template: str, **context) -> None:

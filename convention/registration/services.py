@@ -1080,6 +1080,11 @@ def calendar_ics(registration: Registration, language: str | None = None) -> byt
     if venue:
         day.add("location", venue)
     calendar.add_component(day)
+    from convention.matching.services import meeting_events  # my business meetings too
+
+    for event in meeting_events(registration, language):
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

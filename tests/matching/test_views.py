@@ -264,3 +264,13 @@ def test_organiser_coordinates_and_expires(organiser_client, pair, make_profile)
     assert states == ["accepted", "expired"]
     page = organiser_client.get("/matching/admin")
     assert "Matching sessions" in page.text
+
+
+def test_the_registration_calendar_feed_carries_my_meetings(app, pair, published):
+    _, b = pair
+    feed = app.test_client().get(f"/calendar/{b.registration.calendar_token}.ics")
+    assert feed.status_code == 200
+    calendar = icalendar.Calendar.from_ical(feed.data)
+    summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
+    assert any("Hama Energy KK" in summary for summary in summaries)
+    assert calendar.walk("VTIMEZONE")
