@@ -836,8 +836,15 @@ def schedule_summary(output: dict) -> str:
     )
 
 
+INLINE_TIME_LIMIT = 20.0  # without a worker the organiser's request waits for the solver
+
+
 def start_scheduling(session: Session, user, time_limit: float):
+    from convention.jobs import uses_worker
     from convention.jobs.services import start
+
+    if not uses_worker():
+        time_limit = min(float(time_limit), INLINE_TIME_LIMIT)
 
     return start(
         "matching-scheduler",
