@@ -45,14 +45,18 @@ def test_visitor_browses_programme_switches_language_signs_up_verifies_and_logs_
     for item in sessions.all():
         expect(item.locator(".tag-kind")).to_have_text("Site visit")
 
-    # ... switches to Japanese on that page, and the whole page follows, filter kept.
+    # ... switches to Japanese on that page, and the whole page follows, filter kept: the
+    # sessions' own titles (written in both languages by the organisers) and the interface.
+    english_title = sessions.first.locator(".session-title").inner_text()
     page.get_by_role("button", name="日本語").click()
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page).to_have_url(re.compile(r"/programme\?.*kind=site_visit"))
+    expect(sessions.first.locator(".session-title")).not_to_have_text(english_title)
     expect(page.get_by_role("button", name="English")).to_be_visible()
     expect(page.get_by_role("button", name="日本語")).to_have_count(0)
     if JA_CATALOG.exists():
         expect(header_login_link(page)).not_to_have_text("Log in")
+        expect(page.get_by_role("heading", level=1)).not_to_have_text("Programme")
 
     # ... and back to English.
     page.get_by_role("button", name="English").click()
