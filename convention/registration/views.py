@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -714,6 +715,31 @@ def waitlist_action(record_id: int, action: str):
         flash(str(error), "error")
     else:
         flash(_("Done."), "success")
+    return redirect(url_for("registration_admin.waitlists"))
+
+
+@admin.post("/waitlists/session/<int:session_id>/capacity")
+@organiser_required
+def session_capacity(session_id: int):
+    """Change a seminar's capacity here so that a raise fills the seats from its waiting list."""
+    session = _session_or_404(session_id, _edition())
+    raw = (request.form.get("capacity") or "").strip()
+    if raw and not (raw.isdigit() and int(raw) <= 1_000_000):
+        flash(_("Enter the capacity as a whole number (empty = no limit)."), "error")
+        return redirect(url_for("registration_admin.waitlists"))
+    try:
+        promoted = services.update_session_capacity(session, int(raw) if raw else None)
+    except RegistrationError as error:
+        flash(str(error), "error")
+    else:
+        flash(
+            ngettext(
+                "Capacity saved; %(num)d person got a seat.",
+                "Capacity saved; %(num)d people got a seat.",
+                len(promoted),
+            ),
+            "success",
+        )
     return redirect(url_for("registration_admin.waitlists"))
 
 

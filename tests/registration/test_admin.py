@@ -253,3 +253,19 @@ def test_message_a_seminar_segment(organiser_client, edition, general, outbox):
 )
 def test_attendees_cannot_open_organiser_pages(attendee_client, edition, url):
     assert attendee_client.get(url).status_code == 403
+
+
+def test_raising_a_seminar_capacity_from_the_waiting_list_page(organiser_client, edition, general):
+    session = make_session(edition, capacity=1)
+    services.sign_up_for_session(make_registration(general), session)
+    waiting = services.sign_up_for_session(make_registration(general), session)
+    page = organiser_client.get("/admin/waitlists", headers=EN)
+    assert f"/admin/waitlists/session/{session.id}/capacity" in page.text
+    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "x"})
+    assert session.capacity == 1
+    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "0"})
+    db.session.refresh(session)
+    assert session.capacity == 1  # below the seats taken: refused
+    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "2"})
+    db.session.refresh(waiting)
+    assert waiting.status.value == "confirmed"
