@@ -141,28 +141,36 @@ def _filtered_orders():
                 Order.buyer_email.ilike(like),
             )
         )
-    orders = db.session.scalars(query.limit(PAGE_SIZE)).all()
-    if request.args.get("overdue"):
+    overdue = request.args.get("overdue", "")
+    if overdue:
         overdue_ids = {invoice.order_id for invoice in services.overdue_invoices()}
-        orders = [order for order in orders if order.id in overdue_ids]
-    return orders, {
+        query = query.where(Order.id.in_(overdue_ids or {0}))
+    page = request.args.get("page", "1")
+    page = max(int(page), 1) if page.isdigit() else 1
+    # One row more than a page tells whether a next page exists.
+    rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    filters = {
         "family": family,
         "status": status,
         "q": text,
-        "overdue": request.args.get("overdue", ""),
+        "overdue": overdue,
+        "edition": edition_id,
     }
+    return rows[:PAGE_SIZE], filters, page, len(rows) > PAGE_SIZE
 
 
 @bp.get("/orders")
 @organiser_required
 def orders():
-    found, filters = _filtered_orders()
+    found, filters, page, has_next = _filtered_orders()
     return render(
         "billing/orders.html",
         "billing/_orders.html",
         targets=("orders",),
         orders=found,
         filters=filters,
+        page_number=page,
+        has_next=has_next,
         editions=_editions(),
         families=list(ProductFamily),
         statuses=list(OrderStatus),

@@ -379,3 +379,20 @@ def test_order_page_polls_only_after_returning_from_the_card_page(app, issuer):
     assert "every 5s" not in mine.get(f"/my/orders/{order.id}").text
     back = mine.get(f"/my/orders/{order.id}?card=returned")
     assert "every 5s" in back.text and "as soon as the card company confirms" in back.text
+
+
+def test_orders_list_pages_and_overdue_filter(app, organiser_client, issuer, monkeypatch):
+    from convention.billing import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    late = make_order(prices=(1_000,))
+    services.issue_invoice(late, due_date=date(2020, 1, 31))
+    others = [invoiced_order(prices=(2_000,)) for _ in range(3)]
+    first = organiser_client.get("/admin/billing/orders")
+    assert others[-1].reference in first.text and late.reference not in first.text
+    assert "page=2" in first.text
+    second = organiser_client.get("/admin/billing/orders?page=2")
+    assert late.reference in second.text and "page=3" not in second.text
+    overdue = organiser_client.get("/admin/billing/orders?overdue=1")
+    assert late.reference in overdue.text
+    assert all(order.reference not in overdue.text for order in others)
