@@ -88,6 +88,8 @@ def test_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
+        # Tests read English unless they ask for Japanese (Accept-Language or a user's choice).
+        "BABEL_DEFAULT_LOCALE": "en",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,

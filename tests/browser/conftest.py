@@ -124,6 +124,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         {
             "TESTING": True,
             "SECRET_KEY": "browser-test-secret-key",
+            "BABEL_DEFAULT_LOCALE": "en",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "WTF_CSRF_ENABLED": True,
             "RATELIMIT_ENABLED": False,
