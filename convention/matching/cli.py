@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Blueprint
 
-from convention.matching.scheduler import InstanceError, solve
+from convention.matching.scheduler import InstanceError, solve, validate
 
 cli = Blueprint("matching_cli", __name__, cli_group="matching")
 
@@ -38,6 +38,30 @@ def solve_command(instance: Path, out: Path, time_limit: float) -> None:
         f"{len(result['unscheduled'])} unscheduled, {result['breaks']} breaks, "
         f"{result['seconds']:.2f} s -> {out}"
     )
+
+
+@cli.cli.command("check")
+@click.argument("instance", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("schedule", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_command(instance: Path, schedule: Path) -> None:
+    """Check SCHEDULE.json against INSTANCE.json: every hard rule and the breaks, recomputed."""
+    try:
+        data = json.loads(instance.read_text(encoding="utf-8"))
+        output = json.loads(schedule.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"not valid JSON ({error})") from None
+    try:
+        report = validate(data, output)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise click.ClickException(f"malformed file: {error!r}") from None
+    for problem in report["errors"]:
+        click.echo(f"- {problem}")
+    click.echo(
+        f"{'valid' if report['ok'] else 'INVALID'}: {report['scheduled']} meetings scheduled, "
+        f"{report['breaks']} breaks"
+    )
+    if not report["ok"]:
+        raise SystemExit(1)
 
 
 @cli.cli.command("expire")

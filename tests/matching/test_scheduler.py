@@ -278,6 +278,16 @@ def test_cli_round_trip_without_a_database(no_db_app, tmp_path):
     output = json.loads(target.read_text())
     assert set(output) == {"assignments", "unscheduled", "breaks", "status", "seconds"}
     assert validate(TWO_BY_TWO, output)["ok"]
+    checked = no_db_app.test_cli_runner().invoke(
+        args=["matching", "check", str(source), str(target)]
+    )
+    assert checked.exit_code == 0 and "valid: 3 meetings scheduled, 1 breaks" in checked.output
+    output["assignments"][0]["slot"] = output["assignments"][1]["slot"]
+    target.write_text(json.dumps(output))
+    checked = no_db_app.test_cli_runner().invoke(
+        args=["matching", "check", str(source), str(target)]
+    )
+    assert checked.exit_code == 1 and "INVALID" in checked.output
 
 
 def test_cli_refuses_a_malformed_file_with_a_clear_message(no_db_app, tmp_path):
