@@ -39,8 +39,8 @@ def test_outbox_filters_by_status(organiser_client, queue_message):
     response = organiser_client.get("/admin/outbox/?status=failed")
     assert "failed@example.org" in response.text
     assert "pending@example.org" not in response.text
-    assert "failed (1)" in response.text
-    assert "pending (1)" in response.text
+    assert "Failed (1)" in response.text
+    assert "Waiting to be sent (1)" in response.text
     # An unknown status shows everything rather than an error.
     everything = organiser_client.get("/admin/outbox/?status=bogus")
     assert everything.status_code == 200
