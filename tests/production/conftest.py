@@ -19,9 +19,6 @@ from tests.conftest import DEFAULT_PG_URL, missing_service
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
-# Several processes share these services; keep them on one xdist worker.
-pytestmark = pytest.mark.xdist_group("production")
-
 
 @pytest.fixture(scope="module")
 def production_database():

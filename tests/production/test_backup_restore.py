@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -15,6 +16,9 @@ from convention.extensions import db
 from tests.conftest import DEFAULT_PG_URL, test_config
 from tests.factories import make_edition, make_session, make_user
 from tests.production.conftest import ROOT
+
+# These start servers and share PostgreSQL and Redis: one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("production")
 
 
 def _counts(url: str) -> dict[str, int]:

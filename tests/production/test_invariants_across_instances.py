@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -19,6 +20,9 @@ from convention.extensions import db
 from convention.registration.models import Registration, RegistrationStatus, TicketType
 from tests.conftest import test_config
 from tests.factories import make_edition, make_user
+
+# These start servers and share PostgreSQL and Redis: one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("production")
 
 INSTANCE_ENV = {
     "LOGIN_RATE_LIMIT": "100000 per minute",

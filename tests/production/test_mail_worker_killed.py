@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 from email import message_from_bytes
 
+import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 
@@ -21,6 +22,9 @@ from convention.mail.models import OutboxMessage, OutboxStatus
 from convention.timeutil import utcnow
 from tests.conftest import test_config
 from tests.production.conftest import ROOT, free_port
+
+# These start servers and share PostgreSQL and Redis: one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("production")
 
 
 class SlowOnceServer:

@@ -6,10 +6,14 @@ import re
 import subprocess
 import sys
 
+import pytest
 import requests
 from redis import Redis
 
 from tests.production.conftest import REDIS_URL, ROOT, production_env
+
+# These start servers and share PostgreSQL and Redis: one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("production")
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
