@@ -19,7 +19,8 @@ def main(names: list[str]) -> int:
     for name in selected:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        importlib.import_module(f"bench.{name}").main()
+        # Each benchmark runs with its own defaults (its argv is not ours).
+        importlib.import_module(f"bench.{name}").main([])
         print(f"--- {name} took {time.perf_counter() - started:.0f} s", flush=True)
     return 0
 
