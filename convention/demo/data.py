@@ -24,8 +24,12 @@ def load() -> dict[str, tuple[str, str]]:
     for role_name, (email, password, role) in DEMO_ACCOUNTS.items():
         create_staff_user(email, password, f"Demo {role_name}", role)
     edition = events_demo.load()
+    accounts = {name: (email, password) for name, (email, password, _) in DEMO_ACCOUNTS.items()}
     for feature in FEATURES:
         name = f"convention.{feature}.demo"
         if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).load(edition)
-    return {name: (email, password) for name, (email, password, _) in DEMO_ACCOUNTS.items()}
+            module = importlib.import_module(name)
+            module.load(edition)
+            # A feature's demo may add people who can log in (registration's demo attendee).
+            accounts.update(getattr(module, "DEMO_LOGINS", {}))
+    return accounts

@@ -34,6 +34,7 @@ UNIVERSITIES = [
 
 SPONSOR_CODE = "SPONSOR-DEMO"
 DEMO_ATTENDEE = ("attendee@convention.example", "attendee-demo-pass")
+DEMO_LOGINS = {"attendee": DEMO_ATTENDEE}  # printed by `flask demo load`
 
 # name_ja, name_en, category, price, capacity, approval, access code, how many register
 TICKET_TYPES = [
