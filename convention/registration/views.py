@@ -604,6 +604,7 @@ def registration_detail(registration_id: int):
         status_labels=services.STATUS_LABELS,
         signup_labels=services.SIGNUP_LABELS,
         category_labels=CATEGORY_LABELS,
+        sector_labels=services.SECTORS,
         transitions=services.REGISTRATION_TRANSITIONS[registration.status],
     )
 
