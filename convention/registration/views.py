@@ -13,8 +13,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -94,6 +94,8 @@ def _registration_form(edition, code: str | None):
     types = services.ticket_types_on_offer(edition, code)
     form.ticket_type.choices = [(str(t.id), _ticket_label(t)) for t in types]
     form.university.choices = _university_choices()
+    if not form.is_submitted() and hasattr(form, "language"):
+        form.language.data = str(get_locale() or "ja")  # the language the visitor reads
     if not form.is_submitted() and current_user.is_authenticated:
         form.organization.data = form.organization.data or current_user.organization
         form.country.data = current_user.country or "JP"
