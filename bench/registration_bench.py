@@ -104,7 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ticket_id = _seed(url, args.capacity)
         port = free_port()
-        process = start_gunicorn(url, port, WORKERS, LOGIN_RATE_LIMIT="1000000 per minute")
+        process = start_gunicorn(
+            url,
+            port,
+            WORKERS,
+            LOGIN_RATE_LIMIT="1000000 per minute",
+            REGISTER_RATE_LIMIT="1000000 per minute",
+        )
         base = f"http://127.0.0.1:{port}"
         visitors = int(args.rate * args.seconds)
         latencies: list[float] = []

@@ -9,6 +9,12 @@ from tests.conftest import login
 from tests.factories import PASSWORD, make_user
 
 
+@pytest.fixture
+def app_config():
+    # The product's default (Japanese), not the English the rest of the suite reads.
+    return {"BABEL_DEFAULT_LOCALE": "ja"}
+
+
 def page_language(client, path="/privacy") -> str:
     text = client.get(path).text
     return text.split('<html lang="', 1)[1].split('"', 1)[0]

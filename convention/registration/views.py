@@ -128,7 +128,7 @@ def _register_page(form, edition, types, code, status=200):
 
 def _rate_limit() -> str:
     # Looser than log-in: colleagues behind one company address register in a burst.
-    return current_app.config.get("REGISTER_RATE_LIMIT", "30 per minute")
+    return current_app.config["REGISTER_RATE_LIMIT"]
 
 
 @bp.route("/register", methods=["GET", "POST"])

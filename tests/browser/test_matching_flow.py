@@ -142,7 +142,9 @@ def test_two_participants_from_profile_to_a_held_meeting(live_server, browser, n
     company.goto("/matching/agenda")
     company.get_by_label("How did it go? Outcome").select_option("deal")
     company.get_by_role("button", name="Save").click()
-    expect(company.locator(".follow-up .follow-up-answer")).to_contain_text("Deal (business agreed)")
+    expect(company.locator(".follow-up .follow-up-answer")).to_contain_text(
+        "Deal (business agreed)"
+    )
     with live_server.app_context():
         from convention.matching import services
 

@@ -25,6 +25,7 @@ from tests.factories import make_edition, make_user
 pytestmark = pytest.mark.xdist_group("production")
 
 INSTANCE_ENV = {
+    "REGISTER_RATE_LIMIT": "100000 per minute",
     "LOGIN_RATE_LIMIT": "100000 per minute",
     "CHECKIN_SCAN_RATE_LIMIT": "100000 per minute",
 }
