@@ -21,6 +21,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from bench.common import drop_database
+
 REGISTRATIONS = 20_000
 SCANS = 60_000
 TARGET_P95_MS = 300
@@ -40,15 +42,6 @@ def _database(base_url: str, reuse: bool) -> tuple[str, bool]:
     admin.dispose()
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     return url, bool(reuse and exists)
-
-
-def _drop(url: str, base_url: str) -> None:
-    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        )
-    admin.dispose()
 
 
 def _fill(rng: random.Random) -> str:
@@ -367,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
             db.engine.dispose()
     finally:
         if not args.reuse:
-            _drop(url, args.database_url)
+            drop_database(url, args.database_url)
 
 
 if __name__ == "__main__":

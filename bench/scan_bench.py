@@ -24,8 +24,6 @@ import multiprocessing
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,37 +33,25 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import (
+    DEFAULT_DB,
+    ROOT,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+    stop,
+)
+
 REGISTRATIONS = 20_000
 CANCELLED_SHARE = 0.02
 WORKERS = 4
 TARGET_P95_MS = 30
 TARGET_RATE = 500
-DEFAULT_DB = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 
 
 # --- database --------------------------------------------------------------------------------
-
-
-def _create_database(base_url: str) -> str:
-    name = f"convention_scan_bench_{os.getpid()}"
-    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str, base_url: str) -> None:
-    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        )
-    admin.dispose()
 
 
 def _seed(url: str, devices: int) -> dict:
@@ -155,12 +141,6 @@ def _seed(url: str, devices: int) -> dict:
 # --- the server ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start_gunicorn(url: str, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -200,16 +180,8 @@ def _start_gunicorn(url: str, port: int) -> subprocess.Popen:
                 return process
         except OSError:
             time.sleep(0.3)
-    _stop(process)
+    stop(process)
     raise RuntimeError("gunicorn did not start")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 # --- CPU accounting: the machine may be shared, so wall-clock figures alone can mislead ----------
@@ -306,11 +278,6 @@ def _post(port: int, device: str, token: str, list_slug: str, timeout: float = 1
         connection.close()
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def open_loop(port, devices, tokens_per_scanner, seconds, list_slug) -> dict:
     """Each scanner thread scans at fixed times (once a second, phases spread)."""
     scanners = len(devices)
@@ -344,9 +311,9 @@ def open_loop(port, devices, tokens_per_scanner, seconds, list_slug) -> dict:
     return {
         "requests": len(latencies),
         "errors": len(errors),
-        "p50": _percentile(latencies, 0.50),
-        "p95": _percentile(latencies, 0.95),
-        "p99": _percentile(latencies, 0.99),
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
         "max": max(latencies),
         "mean": statistics.fmean(latencies),
     }
@@ -410,9 +377,9 @@ def closed_loop(port, devices, mix: Mix, concurrency: int, seconds: float, list_
         "requests": done,
         "errors": errors,
         "rate": done / elapsed,
-        "p50": _percentile(latencies, 0.5) if latencies else 0,
-        "p95": _percentile(latencies, 0.95) if latencies else 0,
-        "p99": _percentile(latencies, 0.99) if latencies else 0,
+        "p50": percentile(latencies, 0.5) if latencies else 0,
+        "p95": percentile(latencies, 0.95) if latencies else 0,
+        "p99": percentile(latencies, 0.99) if latencies else 0,
         "samples": [e for r in results for e in r[3]][:5],
     }
 
@@ -485,11 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv if argv is not None else [])
 
     print(f"Seeding {REGISTRATIONS:,} registrations on PostgreSQL …", flush=True)
-    url = _create_database(options.database_url)
+    url = create_database(options.database_url, "convention_scan_bench")
     server = None
     try:
         data = _seed(url, options.scanners)
-        port = _free_port()
+        port = free_port()
         server = _start_gunicorn(url, port)
 
         print(
@@ -570,9 +537,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if exact else 1
     finally:
         if server is not None:
-            _stop(server)
+            stop(server)
         if not options.keep:
-            _drop_database(url, options.database_url)
+            drop_database(url, options.database_url)
 
 
 if __name__ == "__main__":
