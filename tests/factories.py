@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from convention.accounts.models import ParticipantCategory, Role, User
 from convention.accounts.services import create_staff_user, hash_password
+from convention.billing import services as billing
 from convention.events.models import Edition, Room, Session, SessionKind, SessionLanguage
 from convention.extensions import db
 from convention.timeutil import EVENT_ZONE, utcnow
@@ -101,3 +102,26 @@ def make_session(
     db.session.add(session)
     db.session.commit()
     return session
+
+
+VALID_T = "T7000012050002"  # the National Tax Agency's own corporate number: a valid check digit
+
+
+def make_issuer():
+    """Complete issuer settings, so invoices can be issued."""
+    return billing.update_issuer(
+        name_ja="みなと市脱炭素コンベンション実行委員会",
+        name_en="Minato City Decarbonization Convention Committee",
+        registration_number=VALID_T,
+        postal_code="231-0005",
+        address_ja="神奈川県みなと市中区本町1-1",
+        address_en="1-1 Honcho, Naka-ku, Minato City, Kanagawa",
+        phone="045-000-0000",
+        email="billing@convention.example",
+        bank_name="みなと銀行",
+        bank_branch="市役所前支店",
+        account_type="ordinary",
+        account_number="1234567",
+        account_holder_kana="ミナトシダツタンソコンベンシヨンジツコウイインカイ",
+        payment_terms_days=30,
+    )

@@ -10,37 +10,12 @@ from pypdf import PdfReader
 from convention.billing import services
 from convention.billing.models import ProductFamily
 from convention.billing.services import Buyer, Line
-
-VALID_T = "T7000012050002"
-
-
-@pytest.fixture
-def app_config() -> dict:
-    """Messages raised outside a request use the default language: English here, so the
-    tests can read them (the Japanese catalog is the lead's)."""
-    return {
-        "BABEL_DEFAULT_LOCALE": "en"
-    }  # 国税庁's own corporate number: a real, valid check digit
+from tests.factories import make_issuer
 
 
 @pytest.fixture
 def issuer(app):
-    return services.update_issuer(
-        name_ja="みなと市脱炭素コンベンション実行委員会",
-        name_en="Minato City Decarbonization Convention Committee",
-        registration_number=VALID_T,
-        postal_code="231-0005",
-        address_ja="神奈川県みなと市中区本町1-1",
-        address_en="1-1 Honcho, Naka-ku, Minato City, Kanagawa",
-        phone="045-000-0000",
-        email="billing@convention.example",
-        bank_name="みなと銀行",
-        bank_branch="市役所前支店",
-        account_type="ordinary",
-        account_number="1234567",
-        account_holder_kana="ミナトシダツタンソコンベンシヨンジツコウイインカイ",
-        payment_terms_days=30,
-    )
+    return make_issuer()
 
 
 def make_order(

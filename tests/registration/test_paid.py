@@ -9,30 +9,13 @@ import pytest
 from convention.billing import services as billing
 from convention.registration import services
 from convention.registration.models import RegistrationStatus as RS
-from tests.factories import make_edition
+from tests.factories import make_edition, make_issuer
 from tests.registration.helpers import make_registration, make_ticket_type
-
-VALID_T = "T7000012050002"  # a real, valid check digit
 
 
 @pytest.fixture
 def issuer(app):
-    return billing.update_issuer(
-        name_ja="みなと市脱炭素コンベンション実行委員会",
-        name_en="Minato City Decarbonization Convention Committee",
-        registration_number=VALID_T,
-        postal_code="231-0005",
-        address_ja="神奈川県みなと市中区本町1-1",
-        address_en="1-1 Honcho, Naka-ku, Minato City, Kanagawa",
-        phone="045-000-0000",
-        email="billing@convention.example",
-        bank_name="みなと銀行",
-        bank_branch="市役所前支店",
-        account_type="ordinary",
-        account_number="1234567",
-        account_holder_kana="ミナトシダツタンソコンベンシヨンジツコウイインカイ",
-        payment_terms_days=30,
-    )
+    return make_issuer()
 
 
 def test_paid_ticket_gets_an_order_and_is_confirmed_when_paid(app, issuer, outbox):
