@@ -324,17 +324,22 @@ class Availability:
         return self.capacity is not None and self.held >= self.capacity
 
 
+def _status_counts(key, status, targets: list) -> dict[tuple[int, object], int]:
+    """How many rows per (target id, status), for all targets in one query."""
+    if not targets:
+        return {}
+    rows = db.session.execute(
+        select(key, status, func.count())
+        .where(key.in_([target.id for target in targets]))
+        .group_by(key, status)
+    )
+    return {(target_id, state): number for target_id, state, number in rows}
+
+
 def ticket_availability(ticket_types: Iterable[TicketType]) -> dict[int, Availability]:
     """Places held and people waiting per ticket type, in one query."""
     types = list(ticket_types)
-    counts: dict[tuple[int, RegistrationStatus], int] = {}
-    if types:
-        rows = db.session.execute(
-            select(Registration.ticket_type_id, Registration.status, func.count())
-            .where(Registration.ticket_type_id.in_([t.id for t in types]))
-            .group_by(Registration.ticket_type_id, Registration.status)
-        )
-        counts = {(type_id, status): number for type_id, status, number in rows}
+    counts = _status_counts(Registration.ticket_type_id, Registration.status, types)
     return {
         t.id: Availability(
             t,
@@ -348,14 +353,7 @@ def ticket_availability(ticket_types: Iterable[TicketType]) -> dict[int, Availab
 
 def session_availability(sessions: Iterable[Session]) -> dict[int, Availability]:
     items = list(sessions)
-    counts: dict[tuple[int, SignupStatus], int] = {}
-    if items:
-        rows = db.session.execute(
-            select(SessionSignup.session_id, SessionSignup.status, func.count())
-            .where(SessionSignup.session_id.in_([s.id for s in items]))
-            .group_by(SessionSignup.session_id, SessionSignup.status)
-        )
-        counts = {(session_id, status): number for session_id, status, number in rows}
+    counts = _status_counts(SessionSignup.session_id, SessionSignup.status, items)
     return {
         s.id: Availability(
             s, s.capacity, counts.get((s.id, SS.CONFIRMED), 0), counts.get((s.id, SS.WAITLISTED), 0)
