@@ -145,8 +145,9 @@ def _fresh_g(sender, **extra) -> None:
 
 
 @pytest.fixture
-def app(_schema, app_config) -> Iterator[Flask]:
-    app = create_app(test_config(_schema, **app_config))
+def app(_schema, app_config, tmp_path) -> Iterator[Flask]:
+    settings = {"UPLOAD_DIR": str(tmp_path / "uploads"), **app_config}
+    app = create_app(test_config(_schema, **settings))
     request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
