@@ -30,17 +30,16 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench.common import (
     DEFAULT_DB,
-    ROOT,
     create_database,
     drop_database,
     free_port,
     percentile,
+    start_gunicorn,
     stop,
 )
 
@@ -49,6 +48,7 @@ CANCELLED_SHARE = 0.02
 WORKERS = 4
 TARGET_P95_MS = 30
 TARGET_RATE = 500
+BENCH_REDIS = "redis://127.0.0.1:6379/13"
 
 
 # --- database --------------------------------------------------------------------------------
@@ -141,47 +141,10 @@ def _seed(url: str, devices: int) -> dict:
 # --- the server ------------------------------------------------------------------------------
 
 
-def _start_gunicorn(url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": secrets.token_hex(16),
-        "CHECKIN_SCAN_RATE_LIMIT": "100000 per minute",
-        "REDIS_URL": "",
-        "MAIL_URL": "",
-    }
-    env.pop("ACCESS_LOG", None)
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--workers",
-        str(WORKERS),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-        "--max-requests",
-        "0",
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 240  # four workers import the app; slow on a busy machine
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                # Warm every worker (first requests load templates and connect).
-                for _ in range(WORKERS * 4):
-                    warm = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    warm.request("GET", "/healthz")
-                    warm.getresponse().read()
-                return process
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise RuntimeError("gunicorn did not start")
+def _empty_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
 
 
 # --- CPU accounting: the machine may be shared, so wall-clock figures alone can mislead ----------
@@ -448,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_DB)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--scanners", type=int, default=50)
+    parser.add_argument("--redis-url", default=BENCH_REDIS, help="a Redis database it may empty")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     options = parser.parse_args(argv if argv is not None else [])
 
@@ -457,7 +421,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = _seed(url, options.scanners)
         port = free_port()
-        server = _start_gunicorn(url, port)
+        _empty_redis(options.redis_url)
+        # As deployed: rate limits in Redis (the in-memory store would start a timer thread per
+        # device and count per process).
+        server = start_gunicorn(
+            url,
+            port,
+            WORKERS,
+            REDIS_URL=options.redis_url,
+            CHECKIN_SCAN_RATE_LIMIT="100000 per minute",
+        )
 
         print(
             f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the "

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from convention import config as settings
+from convention import dbpool  # noqa: F401  (pings connections that sat idle)
 from convention.extensions import csrf, db, htmx, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent

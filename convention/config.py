@@ -35,7 +35,6 @@ def from_environment() -> dict:
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "MAIL_URL": os.environ.get("MAIL_URL") or None,
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Convention <no-reply@convention.example>"),

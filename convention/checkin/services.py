@@ -391,11 +391,10 @@ def _locked_presence(list_id: int, registration_id: int) -> Presence | None:
     )
 
 
-def _admission_reason(
-    checkin_list: CheckInList, registration: Registration, moment: datetime
-) -> ScanReason | None:
-    """Why this badge may not enter this list now, or None."""
-    if registration.edition_id != checkin_list.edition_id:
+def _admission_reason(context, moment: datetime) -> ScanReason | None:
+    """Why this badge may not enter this list now, or None (`context`: a _SCAN_CONTEXT row)."""
+    checkin_list = registration = context
+    if registration.registration_edition_id != checkin_list.edition_id:
         return ScanReason.WRONG_EVENT
     reason = STATUS_REASONS.get(registration.status)
     if reason is not None:
@@ -412,7 +411,7 @@ def _admission_reason(
     if checkin_list.admission == Admission.SIGNED_UP and checkin_list.session_id is not None:
         signed_up = db.session.scalar(
             select(SessionSignup.id).where(
-                SessionSignup.registration_id == registration.id,
+                SessionSignup.registration_id == registration.registration_id,
                 SessionSignup.session_id == checkin_list.session_id,
                 SessionSignup.status == SignupStatus.CONFIRMED,
             )
@@ -424,7 +423,20 @@ def _admission_reason(
 
 # The hot path of every scan uses prebuilt Core statements with few columns: building an ORM
 # query and loading ~50 columns of registration and user costs more than the database work.
-_LIST_QUERY = (
+_LIST_ID = (
+    select(CheckInList.id)
+    .join(Edition, Edition.id == CheckInList.edition_id)
+    .where(CheckInList.slug == bindparam("slug"))
+    .order_by(Edition.is_current.desc(), Edition.start_date.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_ACTIVE_DEVICE = (ScannerDevice.token_hash == bindparam("token_hash")) & (
+    ScannerDevice.revoked_at.is_(None)
+)
+# One round trip finds the list, the badge's registration and the scanning device: a scan is a
+# handful of indexed look-ups, and on a busy door the round trips are what costs.
+_SCAN_CONTEXT = (
     select(
         CheckInList.id,
         CheckInList.edition_id,
@@ -434,25 +446,24 @@ _LIST_QUERY = (
         CheckInList.valid_from,
         CheckInList.valid_until,
         CheckInList.allow_reentry,
-    )
-    .join(Edition, Edition.id == CheckInList.edition_id)
-    .where(CheckInList.slug == bindparam("slug"))
-    .order_by(Edition.is_current.desc(), Edition.start_date.desc())
-    .limit(1)
-)
-_REGISTRATION_QUERY = (
-    select(
-        Registration.id,
-        Registration.edition_id,
+        Registration.id.label("registration_id"),
+        Registration.edition_id.label("registration_edition_id"),
         Registration.status,
         Registration.category,
         Registration.organization,
         User.name.label("user_name"),
         User.email.label("user_email"),
         User.organization.label("user_organization"),
+        select(ScannerDevice.id).where(_ACTIVE_DEVICE).scalar_subquery().label("device_id"),
+        select(ScannerDevice.last_used_at)
+        .where(_ACTIVE_DEVICE)
+        .scalar_subquery()
+        .label("device_last_used_at"),
     )
-    .join(User, User.id == Registration.user_id)
-    .where(Registration.badge_token == bindparam("token"))
+    .select_from(CheckInList)
+    .outerjoin(Registration, Registration.badge_token == bindparam("token"))
+    .outerjoin(User, User.id == Registration.user_id)
+    .where(CheckInList.id == func.coalesce(bindparam("list_id"), _LIST_ID))
 )
 _PRESENCE_KEY = (Presence.checkin_list_id == bindparam("list_id")) & (
     Presence.registration_id == bindparam("registration_id")
@@ -494,6 +505,10 @@ def find_registration(token: str) -> Registration | None:
     )
 
 
+class UnknownDevice(LookupError):
+    """A bearer token that is not an active scanner device's."""
+
+
 def scan(
     token: str,
     list_or_slug: str | CheckInList,
@@ -502,43 +517,66 @@ def scan(
     nonce: str | None = None,
     scanned_at: datetime | None = None,
     device: ScannerDevice | None = None,
+    device_token: str | None = None,
     staff: User | None = None,
     offline: bool = False,
     manual: bool = False,
 ) -> ScanOutcome:
     """Scan `token` at a check-in list and store the scan, whatever the answer.
 
-    Raises LookupError for an unknown list (there is nothing to store the scan against).
+    A scanner app passes its bearer `device_token`: UnknownDevice if it is not an active
+    device's (nothing is stored). Raises LookupError for an unknown list (there is nothing to
+    store the scan against).
     """
     direction = ScanDirection(direction)
     nonce = nonce or secrets.token_hex(16)
     received = utcnow()
     scanned_at = scanned_at or received
+    if device_token is not None and not _looks_like_device_token(device_token):
+        raise UnknownDevice()
 
     # No look-up of the nonce first: a retried nonce hits the unique constraint on insert and
     # gets the stored answer (one round trip less on every scan).
-    if isinstance(list_or_slug, CheckInList):
-        checkin_list = list_or_slug
-    else:
-        checkin_list = _connection().execute(_LIST_QUERY, {"slug": list_or_slug}).first()
-        if checkin_list is None:
-            db.session.rollback()
-            raise LookupError(list_or_slug)
-
     token = token.strip()
-    registration = (
-        _connection().execute(_REGISTRATION_QUERY, {"token": token}).first()
-        if TOKEN_PATTERN.match(token)
-        else None
+    given_list = list_or_slug if isinstance(list_or_slug, CheckInList) else None
+    context = (
+        _connection()
+        .execute(
+            _SCAN_CONTEXT,
+            {
+                "list_id": given_list.id if given_list else None,
+                "slug": None if given_list else list_or_slug,
+                "token": token if TOKEN_PATTERN.match(token) else None,
+                "token_hash": hash_device_token(device_token) if device_token else None,
+            },
+        )
+        .first()
     )
+    if context is None:
+        unknown_device = device_token is not None and scanning_device(device_token) is None
+        db.session.rollback()
+        raise UnknownDevice() if unknown_device else LookupError(list_or_slug)
+    if device_token is not None:
+        if context.device_id is None:
+            db.session.rollback()
+            raise UnknownDevice()
+        _touch_device_row(context.device_id, context.device_last_used_at, received)
+    checkin_list = context
+    registration = context if context.registration_id is not None else None
+    device_id = device.id if device else context.device_id
     first_checked_in_at = None
-    key = {"list_id": checkin_list.id, "registration_id": registration.id if registration else 0}
+    key = {
+        "list_id": checkin_list.id,
+        "registration_id": registration.registration_id if registration else 0,
+    }
     if registration is None:
         reason = ScanReason.INVALID
     elif direction == ScanDirection.OUT:
         # Nobody is kept in: an exit is recorded for any badge of this edition.
         reason = (
-            ScanReason.WRONG_EVENT if registration.edition_id != checkin_list.edition_id else None
+            ScanReason.WRONG_EVENT
+            if registration.registration_edition_id != checkin_list.edition_id
+            else None
         )
         if reason is None:
             presence = _connection().execute(_PRESENCE_LOCK, key).first()
@@ -554,9 +592,9 @@ def scan(
                     },
                 )
     else:
-        reason = _admission_reason(checkin_list, registration, scanned_at)
+        reason = _admission_reason(context, scanned_at)
         if reason is None:
-            created = _presence_insert(checkin_list.id, registration.id, scanned_at)
+            created = _presence_insert(checkin_list.id, registration.registration_id, scanned_at)
             if created is not None:
                 first_checked_in_at = scanned_at
             else:
@@ -589,7 +627,7 @@ def scan(
         first_checked_in_at=first_checked_in_at,
         scanned_at=scanned_at,
         offline=offline,
-        registration_id=registration.id if registration else None,
+        registration_id=registration.registration_id if registration else None,
     )
     values = {
         "edition_id": checkin_list.edition_id,
@@ -602,7 +640,7 @@ def scan(
         "scanned_at": scanned_at,
         "received_at": received,
         "offline": offline,
-        "device_id": device.id if device else None,
+        "device_id": device_id,
         "staff_user_id": staff.id if staff else None,
         "manual": manual,
         "first_checked_in_at": first_checked_in_at,
@@ -758,6 +796,39 @@ def search(checkin_list: CheckInList, text: str, limit: int = 15) -> list[tuple]
     return [(registration, presence) for registration, presence in rows]
 
 
+def list_for_session(session_id: int) -> CheckInList | None:
+    """The check-in list made for a programme session (the poster session, a seminar)."""
+    return db.session.scalar(
+        select(CheckInList).where(CheckInList.session_id == session_id).limit(1)
+    )
+
+
+def presences(checkin_list: CheckInList, registration_ids: list[int]) -> dict[int, Presence]:
+    """Who of these registrations was checked in on the list: registration id -> presence."""
+    if not registration_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Presence).where(
+            Presence.checkin_list_id == checkin_list.id,
+            Presence.registration_id.in_(registration_ids),
+        )
+    )
+    return {row.registration_id: row for row in rows}
+
+
+def has_entered(registration_id: int, kinds: tuple[ListKind, ...]) -> bool:
+    """True once the registration was checked in (not undone) at a list of one of `kinds`."""
+    return (
+        db.session.scalar(
+            select(Presence.id)
+            .join(CheckInList, CheckInList.id == Presence.checkin_list_id)
+            .where(Presence.registration_id == registration_id, CheckInList.kind.in_(kinds))
+            .limit(1)
+        )
+        is not None
+    )
+
+
 # --- scanner devices ---------------------------------------------------------------------------
 
 
@@ -792,7 +863,7 @@ def revoke_device(device: ScannerDevice) -> None:
 
 def device_for_token(token: str) -> ScannerDevice | None:
     """The device of a bearer token, unless unknown or revoked."""
-    if not token.startswith(DEVICE_TOKEN_PREFIX) or len(token) > 100:
+    if not _looks_like_device_token(token):
         return None
     device = db.session.scalar(
         select(ScannerDevice).where(ScannerDevice.token_hash == hash_device_token(token))
@@ -802,9 +873,11 @@ def device_for_token(token: str) -> ScannerDevice | None:
     return device
 
 
-_DEVICE_QUERY = select(ScannerDevice.id, ScannerDevice.last_used_at).where(
-    ScannerDevice.token_hash == bindparam("token_hash"), ScannerDevice.revoked_at.is_(None)
-)
+def _looks_like_device_token(token: str) -> bool:
+    return token.startswith(DEVICE_TOKEN_PREFIX) and len(token) <= 100
+
+
+_DEVICE_QUERY = select(ScannerDevice.id, ScannerDevice.last_used_at).where(_ACTIVE_DEVICE)
 _DEVICE_TOUCH = (
     update(ScannerDevice)
     .where(ScannerDevice.id == bindparam("b_id"))
@@ -813,24 +886,21 @@ _DEVICE_TOUCH = (
 )
 
 
+def _touch_device_row(device_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Mark the device used, at most once a minute (no extra write on every scan), in the
+    transaction of the scan."""
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        _connection().execute(_DEVICE_TOUCH, {"b_id": device_id, "b_now": now})
+
+
 def scanning_device(token: str):
-    """The scan API's look-up: (id, last_used_at) of an active device, or None. Marks the
-    device used (at most once a minute), in the transaction of the scan that follows."""
-    if not token.startswith(DEVICE_TOKEN_PREFIX) or len(token) > 100:
+    """(id, last_used_at) of the active device of a bearer token, or None; marks it used."""
+    if not _looks_like_device_token(token):
         return None
     device = _connection().execute(_DEVICE_QUERY, {"token_hash": hash_device_token(token)}).first()
     if device is not None:
-        now = utcnow()
-        if device.last_used_at is None or now - device.last_used_at > timedelta(minutes=1):
-            _connection().execute(_DEVICE_TOUCH, {"b_id": device.id, "b_now": now})
+        _touch_device_row(device.id, device.last_used_at, utcnow())
     return device
-
-
-def touch_device(device: ScannerDevice) -> None:
-    """Remember when a device was last used, at most once a minute (no write per scan)."""
-    now = utcnow()
-    if device.last_used_at is None or now - device.last_used_at > timedelta(minutes=1):
-        device.last_used_at = now
 
 
 def devices() -> list[ScannerDevice]:

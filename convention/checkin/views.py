@@ -75,6 +75,10 @@ def scan_rate_limit() -> str:
     return current_app.config["CHECKIN_SCAN_RATE_LIMIT"]
 
 
+def _unknown_device():
+    return _api_error(401, "unauthorized", _l("Unknown or revoked device token."))
+
+
 def _api_error(status: int, error: str, message, field: str | None = None):
     body = {"status": "error", "error": error, "message": str(message)}
     if field:
@@ -137,17 +141,15 @@ def parse_scan_request(payload) -> dict:
 @csrf.exempt
 @limiter.limit(scan_rate_limit, key_func=scanner_key)
 def api_scan():
-    device = staff = None
-    token = _bearer_token()
-    if token is not None:
-        device = services.scanning_device(token) if token else None
-        if device is None:
-            return _api_error(401, "unauthorized", _l("Unknown or revoked device token."))
-    elif not current_user.is_authenticated:
-        return _api_error(401, "unauthorized", _l("Log in as door staff or use a device token."))
-    elif not current_user.has_role(Role.DOOR_STAFF):
-        return _api_error(403, "forbidden", _l("Only door staff and organisers may scan."))
-    else:
+    staff = None
+    device_token = _bearer_token()
+    if device_token is None:
+        if not current_user.is_authenticated:
+            return _api_error(
+                401, "unauthorized", _l("Log in as door staff or use a device token.")
+            )
+        if not current_user.has_role(Role.DOOR_STAFF):
+            return _api_error(403, "forbidden", _l("Only door staff and organisers may scan."))
         # Cookie sessions need the CSRF token; bearer devices are not cookie-driven.
         if current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
@@ -155,21 +157,26 @@ def api_scan():
     try:
         data = parse_scan_request(request.get_json(silent=True))
     except BadRequest as error:
+        if device_token is not None and services.scanning_device(device_token) is None:
+            return _unknown_device()
         return _api_error(400, "bad_request", error, error.field)
     scanned_at = data["scanned_at"]
     if scanned_at is not None and scanned_at > utcnow() + services.CLOCK_SKEW:
         scanned_at = None  # a device clock far ahead is not believed: the server's time counts
     try:
+        # A device token is checked in the scan's own look-up (one round trip for both).
         outcome = services.scan(
             data["token"],
             data["list"],
             direction=data["direction"],
             nonce=data["nonce"],
             scanned_at=scanned_at,
-            device=device,
+            device_token=device_token,
             staff=staff,
             offline=data["offline"],
         )
+    except services.UnknownDevice:
+        return _unknown_device()
     except LookupError:
         return _api_error(404, "unknown_list", _l("There is no check-in list with this name."))
     return jsonify(outcome.to_json())
