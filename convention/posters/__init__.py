@@ -1,7 +1,19 @@
-"""posters."""
+"""Student research posters: the call, submissions, blind review, decisions, the poster session
+and the audience award."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
+    from convention.accounts.models import Role
     from convention.posters import models  # noqa: F401
+    from convention.posters.views import admin, bp
+    from convention.web import add_nav
+
+    app.register_blueprint(bp)
+    app.register_blueprint(admin)
+    add_nav(app, "main", "posters.programme", _l("Posters"))
+    add_nav(app, "home", "posters.my_posters", _l("My posters"))
+    add_nav(app, "staff", "posters.review_list", _l("Poster reviews"), Role.REVIEWER)
+    add_nav(app, "staff", "posters_admin.submissions", _l("Posters"), Role.ORGANISER)

@@ -1,0 +1,722 @@
+"""Poster pages: the call and public programme, students' posters, blind review, back-office."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from convention import storage
+from convention.accounts.access import login_required, organiser_required, roles_required
+from convention.accounts.models import ParticipantCategory, Role, User
+from convention.events.models import Session, SessionKind
+from convention.events.services import current_edition
+from convention.extensions import db
+from convention.htmx import redirect, render
+from convention.posters import services
+from convention.posters.forms import (
+    LANGUAGE_LABELS,
+    AssignForm,
+    CallForm,
+    DecisionForm,
+    ReviewerUniversityForm,
+    SubmissionForm,
+)
+from convention.posters.models import (
+    Decision,
+    ReviewAssignment,
+    Submission,
+    SubmissionState,
+)
+from convention.posters.services import PHASE_LABELS, Phase, PosterError
+from convention.timeutil import local, parse_local
+
+bp = Blueprint("posters", __name__)
+admin = Blueprint("posters_admin", __name__, url_prefix="/admin/posters")
+
+EDITABLE = (SubmissionState.DRAFT, SubmissionState.SUBMITTED)
+
+
+def _call(required: bool = True):
+    call = services.call_of(current_edition())
+    if call is None and required:
+        abort(404)
+    return call
+
+
+def _show_error(form, error: PosterError) -> None:
+    if error.field == "authors":
+        form.author_error = str(error.message)
+        return
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*list(target.errors or []), str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+def _context(call, **extra) -> dict:
+    return {
+        "call": call,
+        "phase": services.phase(call) if call else None,
+        "phase_labels": PHASE_LABELS,
+        "Phase": Phase,
+        "language_labels": LANGUAGE_LABELS,
+        "slot_times": services.slot_times,
+        **extra,
+    }
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+@bp.get("/posters/call")
+def call_page():
+    call = _call(required=False)
+    return render("posters/call.html", **_context(call))
+
+
+@bp.get("/posters")
+def programme():
+    call = _call(required=False)
+    track = request.args.get("track", "")
+    q = request.args.get("q", "")
+    posters = services.programme(call, track, q) if call else []
+    return render(
+        "posters/programme.html",
+        "posters/_programme_results.html",
+        targets=("poster-results",),
+        **_context(
+            call,
+            posters=posters,
+            track=track,
+            q=q,
+            my_vote=services.vote_of(call, current_user) if call else None,
+            can_vote=bool(
+                call and call.voting_open and services.voter_registration(call, current_user)
+            ),
+        ),
+    )
+
+
+@bp.get("/posters/<int:submission_id>/file")
+def poster_file(submission_id: int):
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    if not services.can_download(current_user, submission):
+        abort(403 if current_user.is_authenticated else 404)
+    return storage.send(
+        submission.file_key,
+        mimetype=services.PDF_MIME,
+        download_name=services.file_name(submission),
+    )
+
+
+@bp.post("/posters/<int:submission_id>/vote")
+@login_required
+def vote(submission_id: int):
+    call = _call()
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    try:
+        services.vote(call, current_user, submission)
+        flash(
+            _(
+                "Thank you: your vote for board %(number)s is counted.",
+                number=submission.board_number,
+            ),
+            "success",
+        )
+    except PosterError as error:
+        flash(str(error.message), "error")
+    return redirect(url_for("posters.programme"))
+
+
+# --- students ----------------------------------------------------------------------------------
+
+
+def _own(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    if submission.student_id != current_user.id:
+        abort(403)
+    return submission
+
+
+def _submission_form(call, submission: Submission | None = None) -> SubmissionForm:
+    form = SubmissionForm()
+    form.language.choices = [
+        (code, LANGUAGE_LABELS.get(code, code)) for code in call.language_codes
+    ]
+    form.track_id.choices = [("", _("Choose a track"))] + [
+        (track.id, track.name_ja if _lang() == "ja" else track.name_en) for track in call.tracks
+    ]
+    form.university_id.choices = [("", _("Choose your university"))] + [
+        (u.id, u.name_ja if _lang() == "ja" else u.name_en) for u in services.universities()
+    ]
+    if request.method == "GET" and submission is not None:
+        data = services.data_of(submission)
+        for name in (
+            "title_ja",
+            "title_en",
+            "abstract",
+            "language",
+            "track_id",
+            "keywords",
+            "university_id",
+            "supervisor",
+            "consent_public",
+        ):
+            getattr(form, name).data = getattr(data, name)
+        for entry, (name, affiliation) in zip(form.authors.entries, data.authors, strict=False):
+            entry.form.name.data = name
+            entry.form.affiliation.data = affiliation
+        form.presenter.data = str(data.presenter_index)
+    elif request.method == "GET":
+        form.authors.entries[0].form.name.data = current_user.name
+    return form
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "ja")
+
+
+def _data(form: SubmissionForm) -> services.SubmissionData:
+    rows = [
+        (entry.form.name.data or "", entry.form.affiliation.data or "") for entry in form.authors
+    ]
+    # The presenter is picked by row; empty rows are dropped, so count the rows kept before it.
+    chosen = int(form.presenter.data) if (form.presenter.data or "").isdigit() else 0
+    kept, presenter = [], -1
+    for index, (name, affiliation) in enumerate(rows):
+        if name.strip():
+            if index == chosen:
+                presenter = len(kept)
+            kept.append((name, affiliation))
+    return services.SubmissionData(
+        title_ja=form.title_ja.data or "",
+        title_en=form.title_en.data or "",
+        abstract=(form.abstract.data or "").replace("\r\n", "\n").strip(),
+        language=form.language.data or "",
+        track_id=form.track_id.data,
+        keywords=form.keywords.data or "",
+        university_id=form.university_id.data,
+        supervisor=form.supervisor.data or "",
+        consent_public=bool(form.consent_public.data),
+        authors=kept,
+        presenter_index=presenter,
+    )
+
+
+@bp.get("/my/posters")
+@login_required
+def my_posters():
+    call = _call(required=False)
+    return render(
+        "posters/my_posters.html",
+        **_context(
+            call,
+            submissions=services.submissions_of(current_user),
+            is_student=current_user.category == ParticipantCategory.STUDENT,
+        ),
+    )
+
+
+def _save(call, form, submission: Submission | None):
+    """Save the form (and the file, if one came); returns the submission or None on an error."""
+    if not form.validate():
+        return None
+    upload = request.files.get("file")
+    try:
+        file_data = (
+            services.read_upload(upload.stream, call) if upload and upload.filename else None
+        )
+        submission = services.save_submission(
+            call, current_user, _data(form), file_data=file_data, submission=submission
+        )
+        if request.form.get("action") == "submit" and submission.state == SubmissionState.DRAFT:
+            services.submit(submission, current_user)
+            flash(_("Your poster is submitted. A confirmation email is on its way."), "success")
+        else:
+            flash(_("Saved."), "success")
+        return submission
+    except PosterError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return None
+
+
+@bp.route("/my/posters/new", methods=["GET", "POST"])
+@login_required
+def new_poster():
+    call = _call()
+    if current_user.category != ParticipantCategory.STUDENT:
+        return render("posters/not_student.html", **_context(call)), 403
+    form = _submission_form(call)
+    if not services.is_open(call):
+        return render(
+            "posters/my_posters.html",
+            **_context(call, submissions=services.submissions_of(current_user), is_student=True),
+        ), 409 if request.method == "POST" else 200
+    if request.method == "POST":
+        submission = _save(call, form, None)
+        if submission is not None:
+            return redirect(url_for("posters.my_poster", submission_id=submission.id))
+    return render("posters/submission_form.html", **_context(call, form=form, submission=None))
+
+
+@bp.route("/my/posters/<int:submission_id>", methods=["GET", "POST"])
+@login_required
+def my_poster(submission_id: int):
+    submission = _own(submission_id)
+    call = submission.call
+    editable = services.is_open(call) and submission.state in EDITABLE
+    form = _submission_form(call, submission)
+    if request.method == "POST":
+        if not editable:
+            form.form_errors.append(_("The call is closed: submissions can no longer be changed."))
+            return render(
+                "posters/submission.html", **_context(call, submission=submission, form=form)
+            ), 409
+        saved = _save(call, form, submission)
+        if saved is not None:
+            return redirect(url_for("posters.my_poster", submission_id=submission.id))
+        return render(
+            "posters/submission_form.html", **_context(call, form=form, submission=submission)
+        ), 422
+    if editable:
+        return render(
+            "posters/submission_form.html", **_context(call, form=form, submission=submission)
+        )
+    return render("posters/submission.html", **_context(call, submission=submission, form=form))
+
+
+@bp.post("/my/posters/<int:submission_id>/withdraw")
+@login_required
+def withdraw(submission_id: int):
+    submission = _own(submission_id)
+    try:
+        services.withdraw(submission, current_user)
+        flash(_("Your poster is withdrawn."), "success")
+    except PosterError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("posters.my_poster", submission_id=submission.id))
+
+
+# --- reviewers ---------------------------------------------------------------------------------
+
+
+@bp.get("/review/posters")
+@roles_required(Role.REVIEWER)
+def review_list():
+    call = _call(required=False)
+    return render(
+        "posters/review_list.html",
+        **_context(
+            call,
+            assignments=services.assignments_of(current_user),
+            profile=services.profile_of(current_user),
+        ),
+    )
+
+
+def _assignment(assignment_id: int) -> ReviewAssignment:
+    assignment = services.assignment_for(current_user, assignment_id)
+    if assignment is None:
+        abort(403)
+    return assignment
+
+
+@bp.route("/review/posters/<int:assignment_id>", methods=["GET", "POST"])
+@roles_required(Role.REVIEWER)
+def review(assignment_id: int):
+    assignment = _assignment(assignment_id)
+    submission = assignment.submission
+    call = submission.call
+    errors: dict[str, str] = {}
+    values = {}
+    status = 200
+    if request.method == "POST":
+        scores = {}
+        for category in call.categories:
+            raw = request.form.get(f"score_{category.id}", "")
+            values[f"score_{category.id}"] = raw
+            if raw.isdigit():
+                scores[category.id] = int(raw)
+        try:
+            services.save_review(
+                assignment,
+                scores,
+                request.form.get("comment_to_authors", ""),
+                request.form.get("confidential_comment", ""),
+            )
+            flash(_("Your review is saved."), "success")
+            return redirect(url_for("posters.review", assignment_id=assignment.id))
+        except PosterError as error:
+            db.session.rollback()
+            errors[error.field or "form"] = str(error.message)
+            status = 422
+    review_row = assignment.review
+    current = {score.category_id: score.score for score in review_row.scores} if review_row else {}
+    return render(
+        "posters/review.html",
+        **_context(
+            call,
+            assignment=assignment,
+            submission=submission,
+            review=review_row,
+            current=current,
+            values=values,
+            errors=errors,
+            form_values=request.form,
+            reviewing=services.can_review_now(call),
+        ),
+    ), status
+
+
+@bp.get("/review/posters/<int:assignment_id>/file")
+@roles_required(Role.REVIEWER)
+def review_file(assignment_id: int):
+    submission = _assignment(assignment_id).submission
+    if not submission.file_key:
+        abort(404)
+    return storage.send(
+        submission.file_key,
+        mimetype=services.PDF_MIME,
+        download_name=services.file_name(submission),
+    )
+
+
+# --- back-office -------------------------------------------------------------------------------
+
+
+def _lines(text: str, parts: int) -> list[tuple]:
+    rows = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        values = [value.strip() for value in line.split("/")]
+        rows.append(values)
+    return rows
+
+
+def _parse_call_lists(form: CallForm):
+    tracks, categories = [], []
+    for values in _lines(form.tracks.data, 2):
+        if len(values) != 2 or not all(values):
+            form.tracks.errors = [_("Write each track as: Japanese name / English name")]
+            return None
+        tracks.append((values[0], values[1]))
+    for values in _lines(form.categories.data, 3):
+        if (
+            len(values) != 3
+            or not values[0]
+            or not values[1]
+            or not values[2].isdigit()
+            or int(values[2]) < 1
+        ):
+            form.categories.errors = [
+                _("Write each category as: Japanese name / English name / weight (1 or more)")
+            ]
+            return None
+        categories.append((values[0], values[1], int(values[2])))
+    return tracks, categories
+
+
+@admin.route("", methods=["GET", "POST"])
+@organiser_required
+def call_settings():
+    edition = current_edition() or abort(404)
+    call = services.call_of(edition)
+    form = CallForm()
+    sessions = db.session.scalars(
+        select(Session)
+        .where(Session.edition_id == edition.id, Session.kind == SessionKind.POSTER)
+        .order_by(Session.starts_at)
+    ).all()
+    form.session_id.choices = [("", _("No poster session yet"))] + [
+        (session.id, f"{session.title_en} ({local(session.starts_at):%Y-%m-%d %H:%M})")
+        for session in sessions
+    ]
+    if request.method == "GET" and call is not None:
+        for name in ("opens_at", "deadline", "review_opens_at", "review_closes_at"):
+            getattr(form, name).data = local(getattr(call, name)).replace(tzinfo=None)
+        for name in (
+            "title_max",
+            "abstract_max",
+            "max_file_mb",
+            "reviews_per_poster",
+            "session_id",
+        ):
+            getattr(form, name).data = getattr(call, name)
+        form.languages.data = call.language_codes
+        form.tracks.data = "\n".join(f"{t.name_ja} / {t.name_en}" for t in call.tracks)
+        form.categories.data = "\n".join(
+            f"{c.name_ja} / {c.name_en} / {c.weight}" for c in call.categories
+        )
+    elif request.method == "GET":
+        form.languages.data = ["ja", "en"]
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            lists = _parse_call_lists(form)
+            if lists is not None:
+                data = services.CallData(
+                    **{
+                        name: parse_local(getattr(form, name).data.isoformat())
+                        for name in ("opens_at", "deadline", "review_opens_at", "review_closes_at")
+                    },
+                    languages=form.languages.data or [],
+                    title_max=form.title_max.data,
+                    abstract_max=form.abstract_max.data,
+                    max_file_mb=form.max_file_mb.data,
+                    reviews_per_poster=form.reviews_per_poster.data,
+                    session_id=form.session_id.data,
+                    tracks=lists[0],
+                    categories=lists[1],
+                )
+                try:
+                    services.save_call(edition, data)
+                    flash(_("The call for posters is saved."), "success")
+                    return redirect(url_for("posters_admin.call_settings"))
+                except PosterError as error:
+                    db.session.rollback()
+                    _show_error(form, error)
+    return render("posters/admin_call.html", **_context(call, form=form, edition=edition)), status
+
+
+@admin.get("/submissions")
+@organiser_required
+def submissions():
+    call = _call()
+    everything = db.session.scalars(
+        select(Submission).where(Submission.call_id == call.id).order_by(Submission.id)
+    ).all()
+    return render(
+        "posters/admin_submissions.html",
+        **_context(
+            call,
+            rows=services.ranking(call),
+            others=[
+                s
+                for s in everything
+                if s.state in (SubmissionState.DRAFT, SubmissionState.WITHDRAWN)
+            ],
+            decision_form=DecisionForm(),
+        ),
+    )
+
+
+def _admin_submission(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    return submission
+
+
+def _submission_page(submission: Submission, *, assign_form=None, decision_form=None, status=200):
+    call = submission.call
+    assign_form = assign_form or AssignForm()
+    assigned = {a.reviewer_id for a in submission.assignments}
+    assign_form.reviewer_id.choices = [("", _("Choose a reviewer"))] + [
+        (user.id, user.name or user.email)
+        for user in services.reviewers()
+        if user.id not in assigned
+    ]
+    decision_form = decision_form or DecisionForm(
+        decision=submission.decision.value if submission.decision else ""
+    )
+    return render(
+        "posters/admin_submission.html",
+        **_context(
+            call,
+            submission=submission,
+            assign_form=assign_form,
+            decision_form=decision_form,
+            conflicts={
+                user.id: services.conflict(user, submission) for user in services.reviewers()
+            },
+            weighted_score=services.weighted_score,
+        ),
+    ), status
+
+
+@admin.get("/submissions/<int:submission_id>")
+@organiser_required
+def submission_detail(submission_id: int):
+    return _submission_page(_admin_submission(submission_id))
+
+
+@admin.post("/submissions/<int:submission_id>/assign")
+@organiser_required
+def assign(submission_id: int):
+    submission = _admin_submission(submission_id)
+    form = AssignForm()
+    reviewer = db.session.get(User, form.reviewer_id.data) if form.reviewer_id.data else None
+    if reviewer is None:
+        form.reviewer_id.errors = [_("Choose a reviewer.")]
+        return _submission_page(submission, assign_form=form, status=422)
+    try:
+        services.assign(submission, reviewer)
+    except PosterError as error:
+        db.session.rollback()
+        form.reviewer_id.errors = [str(error.message)]
+        return _submission_page(submission, assign_form=form, status=422)
+    flash(_("%(name)s is assigned.", name=reviewer.name or reviewer.email), "success")
+    return redirect(url_for("posters_admin.submission_detail", submission_id=submission.id))
+
+
+@admin.post("/assignments/<int:assignment_id>/delete")
+@organiser_required
+def unassign(assignment_id: int):
+    assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    submission_id = assignment.submission_id
+    services.unassign(assignment)
+    flash(_("The assignment is removed."), "success")
+    return redirect(url_for("posters_admin.submission_detail", submission_id=submission_id))
+
+
+@admin.post("/submissions/<int:submission_id>/decision")
+@organiser_required
+def decide(submission_id: int):
+    submission = _admin_submission(submission_id)
+    form = DecisionForm()
+    if not form.validate():
+        return _submission_page(submission, decision_form=form, status=422)
+    try:
+        services.decide(submission, Decision(form.decision.data) if form.decision.data else None)
+    except PosterError as error:
+        db.session.rollback()
+        form.decision.errors = [str(error.message)]
+        if request.form.get("from") == "list":
+            flash(str(error.message), "error")
+            return redirect(url_for("posters_admin.submissions"))
+        return _submission_page(submission, decision_form=form, status=422)
+    if request.form.get("from") == "list":
+        return redirect(url_for("posters_admin.submissions"))
+    flash(
+        _("The decision is recorded. Students are told when the decisions are released."), "success"
+    )
+    return redirect(url_for("posters_admin.submission_detail", submission_id=submission.id))
+
+
+@admin.post("/submissions/<int:submission_id>/promote")
+@organiser_required
+def promote(submission_id: int):
+    submission = _admin_submission(submission_id)
+    try:
+        services.promote(submission)
+        flash(_("The poster is accepted from the waiting list; the student is emailed."), "success")
+    except PosterError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("posters_admin.submission_detail", submission_id=submission.id))
+
+
+@admin.post("/assign")
+@organiser_required
+def auto_assign():
+    call = _call()
+    report = services.auto_assign(call)
+    flash(_("%(count)s assignments made.", count=report.created), "success")
+    for submission in report.short:
+        flash(
+            _("Poster %(id)s lacks reviewers without a conflict of interest.", id=submission.id),
+            "warning",
+        )
+    return redirect(url_for("posters_admin.reviewers"))
+
+
+@admin.route("/reviewers", methods=["GET", "POST"])
+@organiser_required
+def reviewers():
+    call = _call(required=False)
+    status = 200
+    error_for = None
+    if request.method == "POST":
+        user = db.session.get(User, request.form.get("user_id", type=int) or 0) or abort(404)
+        form = ReviewerUniversityForm()
+        form.university_id.choices = []
+        raw = request.form.get("university_id", "")
+        try:
+            university_id = None if raw in ("", "none") else int(raw)
+            services.set_reviewer_university(user, university_id)
+            flash(_("Saved."), "success")
+            return redirect(url_for("posters_admin.reviewers"))
+        except (PosterError, ValueError) as error:
+            db.session.rollback()
+            error_for = (
+                user.id,
+                str(getattr(error, "message", _("Choose a university from the list."))),
+            )
+            status = 422
+    people = services.reviewers()
+    loads = {}
+    if call is not None:
+        for user in people:
+            loads[user.id] = sum(
+                1 for a in services.assignments_of(user) if a.submission.call_id == call.id
+            )
+    return render(
+        "posters/admin_reviewers.html",
+        **_context(
+            call,
+            people=people,
+            profiles={user.id: services.profile_of(user) for user in people},
+            loads=loads,
+            universities=services.universities(),
+            error_for=error_for,
+        ),
+    ), status
+
+
+@admin.post("/release")
+@organiser_required
+def release():
+    call = _call()
+    try:
+        count = services.release_decisions(call)
+        flash(
+            _("The decisions are released: %(count)s students are emailed.", count=count), "success"
+        )
+    except PosterError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("posters_admin.submissions"))
+
+
+@admin.post("/boards")
+@organiser_required
+def boards():
+    call = _call()
+    try:
+        count = services.assign_boards(call)
+        flash(_("%(count)s posters got a board number.", count=count), "success")
+    except PosterError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("posters_admin.session"))
+
+
+@admin.post("/voting")
+@organiser_required
+def voting():
+    call = _call()
+    try:
+        services.set_voting(call, request.form.get("open") == "1")
+        flash(_("Voting is open.") if call.voting_open else _("Voting is closed."), "success")
+    except PosterError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("posters_admin.session"))
+
+
+@admin.get("/session")
+@organiser_required
+def session():
+    call = _call()
+    checkin_list, rows = services.presenters(call)
+    return render(
+        "posters/admin_session.html",
+        **_context(call, checkin_list=checkin_list, rows=rows, votes=services.vote_counts(call)),
+    )
