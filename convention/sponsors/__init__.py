@@ -1,7 +1,27 @@
-"""sponsors."""
+"""sponsors: tiers, booths and the floor plan, applications, the sponsor portal, passes, leads."""
+
+import os
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    from convention.sponsors import models  # noqa: F401
+    from convention.accounts.models import Role
+    from convention.billing import services as billing
+    from convention.sponsors import models, views  # noqa: F401
+    from convention.web import add_nav
+
+    app.config.setdefault("SPONSOR_HOLD_MINUTES", int(os.environ.get("SPONSOR_HOLD_MINUTES", "15")))
+    app.config.setdefault(
+        "SPONSOR_LOGO_MAX_BYTES",
+        int(os.environ.get("SPONSOR_LOGO_MAX_BYTES", str(2 * 1024 * 1024))),
+    )
+    # Approval issues the invoice; billing tells us when it is paid or cancelled.
+    for family in ("sponsorship", "booth"):
+        billing.on_paid(family, "convention.sponsors.services:on_order_paid")
+        billing.on_cancelled(family, "convention.sponsors.services:on_order_cancelled")
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.admin)
+    add_nav(app, "main", "sponsors.sponsors", _l("Sponsors"))
+    add_nav(app, "staff", "sponsors_admin.queue", _l("Sponsors"), Role.ORGANISER)

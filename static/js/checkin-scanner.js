@@ -63,6 +63,8 @@
 
     const t = root.dataset;
     const listSlug = t.list;
+    // Pages that reuse this scanner for another API (booth lead scanning) keep their own queue.
+    const queueKey = t.queueKey || QUEUE_KEY;
     const resultBox = document.getElementById("scan-result");
     const queueStatus = document.getElementById("queue-status");
     const wedgeForm = document.getElementById("wedge-form");
@@ -129,13 +131,13 @@
     // --- the offline queue -----------------------------------------------------------------
     function readQueue() {
       try {
-        return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
+        return JSON.parse(localStorage.getItem(queueKey) || "[]");
       } catch (error) {
         return [];
       }
     }
     function writeQueue(items) {
-      localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
+      localStorage.setItem(queueKey, JSON.stringify(items));
       if (!items.length) {
         queueStatus.hidden = true;
         queueStatus.textContent = "";
