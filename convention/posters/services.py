@@ -380,10 +380,12 @@ def save_submission(
     *,
     file_data: bytes | None = None,
     submission: Submission | None = None,
+    submitting: bool = False,
     now: datetime | None = None,
 ) -> Submission:
     """Create or edit a poster (draft or submitted) while the call is open. A submitted poster
-    must stay complete. `file_data` must come from `read_upload` (already checked)."""
+    must stay complete, and so must one about to be submitted (`submitting`: nothing is saved
+    if it is not). `file_data` must come from `read_upload` (already checked)."""
     if student.category != ParticipantCategory.STUDENT:
         raise PosterError(_l("Only student accounts can submit posters."))
     _require_open(call, now)
@@ -392,7 +394,10 @@ def save_submission(
             raise PosterError(_l("This is not your poster."))
         if submission.state not in (S.DRAFT, S.SUBMITTED):
             raise PosterError(_l("A withdrawn poster cannot be changed."))
-    _check(call, data, complete=submission is not None and submission.state == S.SUBMITTED)
+    complete = submitting or (submission is not None and submission.state == S.SUBMITTED)
+    _check(call, data, complete=complete)
+    if submitting and file_data is None and not (submission and submission.file_key):
+        raise PosterError(_l("Upload the poster PDF before submitting."), field="file")
     if submission is None:
         submission = Submission(call_id=call.id, student_id=student.id)
         db.session.add(submission)

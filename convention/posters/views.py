@@ -227,14 +227,22 @@ def _save(call, form, submission: Submission | None):
     if not form.validate():
         return None
     upload = request.files.get("file")
+    submitting = request.form.get("action") == "submit" and (
+        submission is None or submission.state == SubmissionState.DRAFT
+    )
     try:
         file_data = (
             services.read_upload(upload.stream, call) if upload and upload.filename else None
         )
         submission = services.save_submission(
-            call, current_user, _data(form), file_data=file_data, submission=submission
+            call,
+            current_user,
+            _data(form),
+            file_data=file_data,
+            submission=submission,
+            submitting=submitting,
         )
-        if request.form.get("action") == "submit" and submission.state == SubmissionState.DRAFT:
+        if submitting:
             services.submit(submission, current_user)
             flash(_("Your poster is submitted. A confirmation email is on its way."), "success")
         else:
