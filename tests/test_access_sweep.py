@@ -40,6 +40,8 @@ PROTECTED_BLUEPRINTS = {
     "checkin",
     "kpi",
     "matching",
+    "posters",
+    "posters_admin",
 }
 # Everything under these paths is for logged-in people only: a new route there that forgot
 # its decorator fails below, before anyone can open it.
