@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from convention.extensions import babel, db
+from convention.extensions import babel, db, limiter
 from convention.htmx import add_vary, is_htmx
 from convention.i18n import localized
 from convention.timeutil import EVENT_ZONE, local
@@ -113,7 +114,16 @@ def _handle_http_error(error: HTTPException):
     for name, value in error.get_headers():
         if name.lower() != "content-type":
             response.headers[name] = value
+    if error.code == 429:
+        response.headers["Retry-After"] = str(_seconds_until_limit_resets())
     return response
+
+
+def _seconds_until_limit_resets() -> int:
+    """Rate-limit headers are off (they cost two storage round trips on every limited request,
+    a scan among them); only the refused request learns when to come back."""
+    limit = limiter.current_limit
+    return max(1, int(limit.reset_at - time.time())) if limit else 60
 
 
 def _handle_csrf_error(error: CSRFError):
