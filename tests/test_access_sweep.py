@@ -42,6 +42,8 @@ PROTECTED_BLUEPRINTS = {
     "matching",
     "posters",
     "posters_admin",
+    "sponsors",
+    "sponsors_admin",
 }
 # Everything under these paths is for logged-in people only: a new route there that forgot
 # its decorator fails below, before anyone can open it.
