@@ -90,3 +90,36 @@ def test_with_redis_the_job_waits_for_a_worker_then_runs(redis_queue_app, runner
     job = db.session.get(BackgroundJob, job.id)
     assert job.status == JobStatus.DONE
     assert job.message == "invoice 3/3"
+
+
+def make_report(job_id: int, title: str):
+    jobs.report_progress(job_id, 50, "writing")
+    return jobs.JobFile(f"%PDF-1.4 {title}".encode(), "report.pdf")
+
+
+def test_a_file_made_by_a_job_is_downloaded_by_organisers_only(app, organiser, client):
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    job = jobs.start("report", "tests.test_jobs:make_report", "KPI", created_by=organiser)
+    db.session.refresh(job)
+    assert job.status == JobStatus.DONE
+    assert job.result_url == f"/admin/jobs/{job.id}/download"
+
+    organiser_client = login(app.test_client(), organiser)
+    page = organiser_client.get(f"/admin/jobs/{job.id}")
+    assert f'href="/admin/jobs/{job.id}/download"' in page.text
+    download = organiser_client.get(job.result_url)
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    assert download.data == b"%PDF-1.4 KPI"
+    assert "attachment; filename=report.pdf" in download.headers["Content-Disposition"]
+
+    assert client.get(job.result_url).status_code in (302, 401)
+    stranger = login(app.test_client(), make_user())
+    assert stranger.get(job.result_url).status_code == 403
+
+
+def test_a_job_without_a_file_has_nothing_to_download(app, organiser_client):
+    job = jobs.start("count", "tests.test_jobs:count_to_three", "x")
+    assert organiser_client.get(f"/admin/jobs/{job.id}/download").status_code == 404

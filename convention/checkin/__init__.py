@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     from convention.accounts.models import Role
     from convention.checkin import cli, models, views  # noqa: F401
+    from convention.jobs import describe
     from convention.web import add_nav
 
     # Per device (or staff member): a USB scanner at a busy door reads about one badge a second.
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(views.bp)
     app.register_blueprint(cli.cli)
+    describe("badges", _l("Badges for printing"))
     app.jinja_env.filters["scan_reason"] = _scan_reason
     app.jinja_env.filters["category_label"] = _category_label
     add_nav(app, "staff", "checkin.scanner", _l("Scan badges"), Role.DOOR_STAFF)

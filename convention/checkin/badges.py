@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import qrcode
 import qrcode.image.svg
+from flask_babel import gettext as _
 from markupsafe import Markup
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A4
@@ -23,6 +24,9 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from convention.accounts.models import ParticipantCategory
+from convention.events.models import Edition
+from convention.extensions import db
+from convention.jobs.services import JobFile, report_progress
 
 # Built into ReportLab (Adobe's CID font names): Japanese text with no font files to ship.
 FONT = "HeiseiKakuGo-W5"
@@ -181,9 +185,16 @@ def _cut_marks(canvas: Canvas, xs: Sequence[float], ys: Sequence[float]) -> None
         canvas.line(high_x + gap, y, high_x + gap + length, y)
 
 
-def badge_pdf(badges: Iterable[Badge], *, sheet: bool | None = None, title: str = "") -> bytes:
+def badge_pdf(
+    badges: Iterable[Badge],
+    *,
+    sheet: bool | None = None,
+    title: str = "",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> bytes:
     """A PDF of badges. `sheet` puts four per A4 page with cut marks (default: when there are
-    several); otherwise one badge-sized page per badge."""
+    several); otherwise one badge-sized page per badge. `on_progress(done, total)` is called
+    after each sheet."""
     _register_font()
     badges = list(badges)
     if sheet is None:
@@ -216,5 +227,34 @@ def badge_pdf(badges: Iterable[Badge], *, sheet: bool | None = None, title: str 
                 [bottom, bottom + badge_h, bottom + 2 * badge_h],
             )
             canvas.showPage()
+            if on_progress is not None:
+                on_progress(min(start + 4, len(badges)), len(badges))
     canvas.save()
     return buffer.getvalue()
+
+
+def bulk_badges_job(job_id: int, edition_id: int, category: str | None) -> JobFile:
+    """The organiser's bulk print (a tracked job): every confirmed registration of the edition,
+    optionally one category, ordered by name, four per A4 sheet."""
+    from convention.checkin.services import badge_registrations
+
+    edition = db.session.get(Edition, edition_id)
+    registrations = badge_registrations(edition, category)
+    step = max(40, len(registrations) // 20)  # about twenty progress reports, whatever the size
+    reported = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal reported
+        if done - reported >= step or done == total:
+            reported = done
+            message = _("Drawing badges: %(done)d of %(total)d", done=done, total=total)
+            report_progress(job_id, 5 + done * 90 // total, message)
+
+    pdf = badge_pdf(
+        [badge_from_registration(item) for item in registrations],
+        sheet=True,
+        title=_("Badges"),
+        on_progress=progress,
+    )
+    suffix = f"-{category}" if category else ""
+    return JobFile(pdf, f"badges-{edition.slug}{suffix}.pdf")

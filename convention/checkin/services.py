@@ -829,6 +829,21 @@ def has_entered(registration_id: int, kinds: tuple[ListKind, ...]) -> bool:
     )
 
 
+def badge_registrations(edition: Edition, category: str | None = None) -> list[Registration]:
+    """Confirmed registrations of the edition (optionally one category), by name: a print run."""
+    query = (
+        select(Registration)
+        .where(
+            Registration.edition_id == edition.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .options(joinedload(Registration.user), joinedload(Registration.edition))
+    )
+    if category:
+        query = query.where(Registration.category == category)
+    return sorted(db.session.scalars(query), key=lambda item: (item.user.name, item.id))
+
+
 # --- scanner devices ---------------------------------------------------------------------------
 
 

@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from convention.accounts.access import organiser_required, roles_required
 from convention.accounts.forms import CATEGORY_LABELS
@@ -41,7 +40,8 @@ from convention.events.models import Edition, Session
 from convention.events.services import current_edition
 from convention.extensions import csrf, db, limiter
 from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
-from convention.registration.models import Registration, RegistrationStatus
+from convention.jobs.services import start as start_job
+from convention.registration.models import Registration
 from convention.timeutil import EVENT_ZONE, utcnow
 
 bp = Blueprint("checkin", __name__)
@@ -358,33 +358,23 @@ def badge(registration_id: int):
     return _pdf(pdf, f"badge-{registration.id}.pdf")
 
 
-@bp.get("/checkin/badges.pdf")
+@bp.post("/checkin/badges")
 @organiser_required
 def bulk_badges():
-    """Every confirmed registration of the current edition (optionally one category), four
-    per A4 sheet with cut marks, ordered by name."""
-    edition = _edition()
-    query = (
-        select(Registration)
-        .where(
-            Registration.edition_id == edition.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .options(joinedload(Registration.user), joinedload(Registration.edition))
+    """Print every confirmed badge (optionally one category): a job on the worker, since ten
+    thousand badges take a while; the organiser watches its progress and downloads the PDF."""
+    category = request.form.get("category") or None
+    if category and category not in {item.value for item in ParticipantCategory}:
+        flash(_("Choose a category from the list."), "error")
+        return redirect(url_for("checkin.admin_lists"))
+    job = start_job(
+        "badges",
+        "convention.checkin.badges:bulk_badges_job",
+        _edition().id,
+        category,
+        created_by=current_user,
     )
-    category = request.args.get("category")
-    if category:
-        if category not in {item.value for item in ParticipantCategory}:
-            abort(404)
-        query = query.where(Registration.category == category)
-    registrations = db.session.scalars(query).all()
-    registrations = sorted(registrations, key=lambda item: (item.user.name, item.id))
-    pdf = badges.badge_pdf(
-        [badges.badge_from_registration(item) for item in registrations],
-        sheet=True,
-        title=_("Badges"),
-    )
-    return _pdf(pdf, f"badges-{edition.slug}.pdf")
+    return redirect(url_for("jobs.job", job_id=job.id))
 
 
 # --- walk-in registration ----------------------------------------------------------------------
@@ -450,7 +440,10 @@ def _session_choices(edition: Edition) -> list[tuple[str, str]]:
 def admin_lists():
     edition = _edition()
     rows = [(item, services.counters(item)) for item in services.lists_of(edition)]
-    return render_template("checkin/admin_lists.html", edition=edition, rows=rows)
+    categories = [(item.value, CATEGORY_LABELS[item]) for item in ParticipantCategory]
+    return render_template(
+        "checkin/admin_lists.html", edition=edition, rows=rows, categories=categories
+    )
 
 
 @bp.post("/checkin/admin/lists/generate")

@@ -12,6 +12,12 @@ import importlib
 from flask import Flask, current_app, has_app_context
 
 QUEUE_NAME = "convention"
+# What the organiser reads for each kind of tracked job; features add theirs with `describe`.
+KIND_LABELS: dict[str, object] = {}
+
+
+def describe(kind: str, label) -> None:
+    KIND_LABELS[kind] = label
 
 
 def resolve(path: str):

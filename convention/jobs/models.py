@@ -36,7 +36,16 @@ class BackgroundJob(db.Model):
     message: Mapped[str] = mapped_column(String(500), default="")
     # Where the result can be fetched (a download URL or a page), once done.
     result_url: Mapped[str | None] = mapped_column(String(500))
+    # A file the job made (bulk PDFs), kept in the shared upload storage: key and download name.
+    result_file: Mapped[str | None] = mapped_column(String(300))
+    result_name: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def title(self) -> str:
+        from convention.jobs import KIND_LABELS
+
+        return str(KIND_LABELS.get(self.kind, self.kind))

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask import current_app
+
+from convention import storage
 from convention.extensions import db
 from convention.jobs import run_or_enqueue
 from convention.jobs.models import BackgroundJob, JobStatus
 from convention.timeutil import utcnow
+
+
+@dataclass
+class JobFile:
+    """What a job returns when it made a file: the organiser downloads it from the job page."""
+
+    data: bytes
+    name: str  # download name, e.g. "badges-2025.pdf"
 
 
 def start(kind: str, path: str, *args, created_by=None, **kwargs) -> BackgroundJob:
@@ -32,6 +45,13 @@ def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
         db.session.commit()
         raise
     job = db.session.get(BackgroundJob, job_id)
+    if isinstance(result_url, JobFile):
+        # Stored where every web process can serve it, whichever one the organiser reaches.
+        extension = result_url.name.rsplit(".", 1)[-1].lower()
+        job.result_file = storage.save("jobs", result_url.data, extension)
+        job.result_name = result_url.name
+        # A path, not a full URL: the worker has no request to take a host from.
+        result_url = current_app.url_map.bind("").build("jobs.download", {"job_id": job.id})
     job.status = JobStatus.DONE
     job.progress = 100
     job.result_url = result_url if isinstance(result_url, str) else None

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     from convention.accounts.models import Role
+    from convention.jobs import describe
     from convention.matching import models  # noqa: F401
     from convention.matching.cli import cli
     from convention.matching.views import bp
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MATCHING_MAX_BREAKS", 2)
     app.register_blueprint(bp)
     app.register_blueprint(cli)
+    describe("matching-scheduler", _l("Meeting scheduler"))
     add_nav(app, "main", "matching.directory", _l("Business matching"))
     add_nav(app, "staff", "matching.admin", _l("Matching"), Role.ORGANISER)
     add_nav(app, "staff", "matching.door", _l("Meeting tables"), Role.DOOR_STAFF)

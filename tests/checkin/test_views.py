@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import zxingcpp
@@ -15,6 +16,7 @@ from convention.checkin import badges, services
 from convention.checkin.models import CheckInList, Scan, ScannerDevice
 from convention.events.models import SessionKind
 from convention.extensions import db
+from convention.jobs.models import BackgroundJob
 from convention.registration.models import Registration, RegistrationStatus
 from tests.checkin.factories import make_list, make_registration, make_ticket_type
 from tests.conftest import login
@@ -48,7 +50,7 @@ ORGANISER_ONLY = [
     ("get", "/checkin/admin/lists/new"),
     ("get", "/checkin/admin/devices"),
     ("post", "/checkin/admin/devices/1/revoke"),
-    ("get", "/checkin/badges.pdf"),
+    ("post", "/checkin/badges"),
 ]
 
 
@@ -176,19 +178,52 @@ def test_qr_helpers_carry_only_the_token():
     assert svg.startswith("<svg") and 'class="qr"' in svg and "width=" not in svg.split(">")[0]
 
 
+def _print_badges(client, **form) -> PdfReader:
+    started = client.post("/checkin/badges", data=form)
+    assert started.status_code == 303
+    job_page = client.get(started.headers["Location"])
+    assert "done" in job_page.text  # inline without Redis: finished when the page opens
+    download = re.search(r'href="(/admin/jobs/\d+/download)"', job_page.text).group(1)
+    response = client.get(download)
+    assert response.mimetype == "application/pdf"
+    return PdfReader(io.BytesIO(response.data))
+
+
 def test_bulk_badges_put_four_on_an_a4_page(organiser_client, edition):
     for number in range(5):
         make_registration(edition, name=f"Person {number}")
     make_registration(edition, name="Cancelled Person", status=RegistrationStatus.CANCELLED)
-    response = organiser_client.get("/checkin/badges.pdf")
-    reader = PdfReader(io.BytesIO(response.data))
+    reader = _print_badges(organiser_client)
     assert len(reader.pages) == 2
     assert round(float(reader.pages[0].mediabox.width)) == 595  # A4 in points
     text = "".join(page.extract_text() for page in reader.pages)
     assert all(f"Person {n}" in text for n in range(5)) and "Cancelled" not in text
-    students = organiser_client.get("/checkin/badges.pdf?category=student")
-    assert len(PdfReader(io.BytesIO(students.data)).pages) == 1
-    assert organiser_client.get("/checkin/badges.pdf?category=alien").status_code == 404
+    assert len(_print_badges(organiser_client, category="student").pages) == 1
+
+
+def test_bulk_badges_of_an_unknown_category_start_no_job(organiser_client, edition):
+    response = organiser_client.post("/checkin/badges", data={"category": "alien"})
+    assert response.status_code == 303
+    assert "Choose a category" in organiser_client.get(response.headers["Location"]).text
+    assert db.session.scalar(select(func.count(BackgroundJob.id))) == 0
+
+
+def test_the_bulk_print_job_reports_progress_as_it_draws(app, edition, monkeypatch):
+    from convention.checkin import badges as badge_module
+    from convention.jobs import services as jobs
+
+    for number in range(9):
+        make_registration(edition, name=f"Person {number}")
+    reports = []
+    monkeypatch.setattr(badge_module, "report_progress", lambda *args: reports.append(args))
+    job = jobs.start("badges", "convention.checkin.badges:bulk_badges_job", edition.id, None)
+    assert reports[-1][1:] == (95, "Drawing badges: 9 of 9")
+    assert db.session.get(BackgroundJob, job.id).result_name == f"badges-{edition.slug}.pdf"
+
+    sheets = []
+    people = [badges.badge_from_registration(make_registration(edition)) for _ in range(9)]
+    badges.badge_pdf(people, sheet=True, on_progress=lambda *done: sheets.append(done))
+    assert sheets == [(4, 9), (8, 9), (9, 9)]
 
 
 def test_walk_in_makes_a_confirmed_registration_and_a_badge(door_client, edition, door):
