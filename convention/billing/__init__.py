@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from convention.accounts.models import Role
+from convention.jobs import describe
 from convention.money import yen
 from convention.web import add_nav
 
@@ -30,3 +31,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhook_bp)
     app.register_blueprint(cli)
     add_nav(app, "staff", "billing.dashboard", _l("Billing"), Role.ORGANISER)
+    describe("reminders", _l("Payment reminders"))
+    describe("invoices", _l("All invoices as PDFs"))

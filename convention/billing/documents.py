@@ -8,15 +8,22 @@ not interface text, so both layouts live here rather than in the message catalog
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from sqlalchemy import select
 
 from convention import pdf
 from convention.billing.models import DocumentKind, Invoice, Receipt
+from convention.billing.services import today_local
+from convention.extensions import db
+from convention.jobs.services import JobFile
 from convention.money import yen
 
 LABELS = {
@@ -424,3 +431,19 @@ def render_receipt(receipt: Receipt) -> bytes:
         author=issuer_name,
         on_page=_footer(snap, labels, language),
     )
+
+
+def archive_job(job_id: int) -> JobFile:
+    """Every invoice and cancellation document ever issued, as PDFs in one ZIP named by number
+    (for the accountant and the city's audit): a tracked job, since each PDF takes a while."""
+    from convention.jobs.services import report_progress
+
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.issued_at, Invoice.id)).all()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, invoice in enumerate(invoices, start=1):
+            archive.writestr(f"{invoice.display_number}.pdf", render(invoice))
+            if done % 20 == 0 or done == len(invoices):
+                message = _("Invoice %(done)d of %(total)d", done=done, total=len(invoices))
+                report_progress(job_id, done * 95 // len(invoices), message)
+    return JobFile(buffer.getvalue(), f"invoices-{today_local().isoformat()}.zip")

@@ -1299,10 +1299,13 @@ def overdue_invoices(today: date | None = None) -> list[Invoice]:
     return [inv for inv in invoices if inv.cancellation is None and inv.order.outstanding > 0]
 
 
-def send_reminders(now: datetime | None = None) -> int:
+def send_reminders(
+    now: datetime | None = None, on_progress: Callable[[int, int], None] | None = None
+) -> int:
     """Email a reminder for each overdue invoice whose last reminder (or due date) is at
     least BILLING_REMINDER_INTERVAL_DAYS old, up to BILLING_MAX_REMINDERS. The unique
-    (invoice, sequence) row makes a second send impossible, even from two processes."""
+    (invoice, sequence) row makes a second send impossible, even from two processes.
+    `on_progress(looked_at, overdue)` follows the run, invoice by invoice."""
     from convention.billing import documents
     from convention.mail import services as mail
 
@@ -1310,7 +1313,10 @@ def send_reminders(now: datetime | None = None) -> int:
     interval = timedelta(days=int(current_app.config.get("BILLING_REMINDER_INTERVAL_DAYS", 7)))
     limit = int(current_app.config.get("BILLING_MAX_REMINDERS", 3))
     sent = 0
-    for invoice in overdue_invoices(today_local(now)):
+    overdue = overdue_invoices(today_local(now))
+    for looked_at, invoice in enumerate(overdue, start=1):
+        if on_progress is not None:
+            on_progress(looked_at, len(overdue))
         reminders = invoice.reminders
         if len(reminders) >= limit:
             continue
@@ -1346,6 +1352,18 @@ def send_reminders(now: datetime | None = None) -> int:
         db.session.commit()
         sent += 1
     return sent
+
+
+def send_reminders_job(job_id: int) -> None:
+    """`send_reminders` as the organiser's tracked job (each reminder renders a PDF)."""
+    from convention.jobs.services import report_progress
+
+    def progress(looked_at: int, overdue: int) -> None:
+        message = _("Overdue invoice %(done)d of %(total)d", done=looked_at, total=overdue)
+        report_progress(job_id, looked_at * 95 // overdue, message)
+
+    sent = send_reminders(on_progress=progress)
+    report_progress(job_id, 100, _("%(count)s reminders sent.", count=sent))
 
 
 # -------------------------------------------------------------------- reporting

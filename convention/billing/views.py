@@ -54,6 +54,7 @@ from convention.billing.models import (
 )
 from convention.extensions import csrf, db
 from convention.htmx import is_htmx, redirect, render
+from convention.jobs.services import start as start_job
 
 bp = Blueprint("billing", __name__, url_prefix="/admin/billing")
 my_bp = Blueprint("billing_public", __name__, url_prefix="/my/orders")
@@ -593,9 +594,17 @@ def ignore_line(line_id: int):
 @bp.post("/reminders")
 @organiser_required
 def send_reminders():
-    sent = services.send_reminders()
-    flash(_("%(count)s reminders sent.", count=sent), "success")
-    return redirect(url_for("billing.dashboard"))
+    job = start_job(
+        "reminders", "convention.billing.services:send_reminders_job", created_by=current_user
+    )
+    return redirect(url_for("jobs.job", job_id=job.id))
+
+
+@bp.post("/invoices/archive")
+@organiser_required
+def invoice_archive():
+    job = start_job("invoices", "convention.billing.documents:archive_job", created_by=current_user)
+    return redirect(url_for("jobs.job", job_id=job.id))
 
 
 @bp.get("/export.<fmt>")

@@ -1,5 +1,9 @@
 """The PDFs are opened and their text read: every required item of a qualified invoice."""
 
+import io
+import re
+import zipfile
+
 from convention.billing import documents, services
 from tests.billing.conftest import invoiced_order, make_order, pdf_text
 
@@ -89,3 +93,20 @@ def test_tax_included_ticket_invoice_shows_the_tax_inside(app, issuer):
     invoice = services.issue_invoice(order, language="ja")
     text = pdf_text(documents.render(invoice))
     assert "内消費税" in text and "¥300" in text and "¥3,300" in text
+
+
+def test_the_archive_job_zips_every_issued_document_by_number(app, issuer, organiser_client):
+    kept = invoiced_order(prices=(10_000,))
+    cancelled = invoiced_order(prices=(50_000,))
+    services.cancel_invoice(cancelled.current_invoice, "申込取消のため")
+
+    started = organiser_client.post("/admin/billing/invoices/archive")
+    job_page = organiser_client.get(started.headers["Location"])
+    assert "All invoices as PDFs" in job_page.text and "Invoice 3 of 3" in job_page.text
+    download = re.search(r'href="(/admin/jobs/\d+/download)"', job_page.text).group(1)
+    archive = zipfile.ZipFile(io.BytesIO(organiser_client.get(download).data))
+
+    assert sorted(archive.namelist()) == ["CN-000001.pdf", "INV-000001.pdf", "INV-000002.pdf"]
+    assert kept.current_invoice.display_number == "INV-000001"
+    assert "¥11,000" in pdf_text(archive.read("INV-000001.pdf"))
+    assert "申込取消のため" in pdf_text(archive.read("CN-000001.pdf"))

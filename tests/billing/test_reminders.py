@@ -95,3 +95,15 @@ def test_cli_remind(app, runner, issuer, outbox):
     assert "reminders sent: 0" in again.output
     listing = runner.invoke(args=["billing", "overdue"])
     assert "INV-000001" in listing.output and "reminders=1" in listing.output
+
+
+def test_organisers_send_due_reminders_as_a_tracked_job(app, issuer, outbox, organiser_client):
+    overdue_order()
+    response = organiser_client.post("/admin/billing/reminders")
+    assert response.status_code == 303
+    job_page = organiser_client.get(response.headers["Location"])
+    assert "Payment reminders" in job_page.text
+    assert "1 reminders sent." in job_page.text
+    assert len(reminder_mails(outbox)) == 1
+    organiser_client.post("/admin/billing/reminders")  # again at once: nothing more to send
+    assert len(reminder_mails(outbox)) == 1
