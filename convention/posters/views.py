@@ -541,9 +541,11 @@ def _submission_page(submission: Submission, *, assign_form=None, decision_form=
             submission=submission,
             assign_form=assign_form,
             decision_form=decision_form,
-            conflicts={
-                user.id: services.conflict(user, submission) for user in services.reviewers()
-            },
+            conflicts=[
+                (user, reason)
+                for user in services.reviewers()
+                if (reason := services.conflict(user, submission)) is not None
+            ],
             weighted_score=services.weighted_score,
         ),
     ), status

@@ -1,0 +1,145 @@
+"""The back-office: the call's settings, the pages in both languages, who may open what."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from convention.extensions import db
+from convention.posters import services
+from convention.posters.models import PosterCall, PosterTrack
+from tests.conftest import login
+from tests.factories import make_edition, make_user
+from tests.posters.helpers import (
+    SELECTION,
+    make_call,
+    make_reviewer,
+    make_student,
+    make_university,
+    pdf_bytes,
+    submitted_poster,
+)
+from tests.posters.test_flow import CALL_FORM, text
+
+
+def test_call_settings_refuse_bad_input_beside_the_field(clock, organiser_client):
+    make_edition(is_current=True)
+    cases = [
+        ({"deadline": "2025-08-01T10:00"}, "The deadline must be after the opening."),
+        ({"review_opens_at": "2025-10-01T10:00"}, "Reviewing can open only after"),
+        ({"tracks": "only one name"}, "Japanese name / English name"),
+        ({"categories": "独創性 / Originality / heavy"}, "weight (1 or more)"),
+        ({"languages": []}, "Choose at least one language."),
+    ]
+    for change, message in cases:
+        response = organiser_client.post("/admin/posters", data=dict(CALL_FORM, **change))
+        assert response.status_code == 422, change
+        assert message in text(response), change
+    assert db.session.scalar(select(func.count()).select_from(PosterCall)) == 0
+
+
+def test_editing_the_call_keeps_tracks_in_use(clock, organiser_client):
+    call = make_call()
+    university = make_university("Minato University")
+    submitted_poster(call, make_student(), university)  # uses the first track
+    form = dict(CALL_FORM, tracks="省エネルギー / Energy efficiency")
+    response = organiser_client.post("/admin/posters", data=form)
+    assert response.status_code == 422
+    assert "has submissions: keep it" in text(response)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(PosterTrack)) == 3
+    # Renaming in Japanese and adding a track is fine.
+    form = dict(
+        CALL_FORM,
+        tracks="再エネ / Renewable energy\n省エネルギー / Energy efficiency\n"
+        "サーキュラーエコノミー / Circular economy\n都市政策 / Urban policy",
+    )
+    assert organiser_client.post("/admin/posters", data=form).status_code == 303
+    db.session.expire_all()
+    names = [t.name_ja for t in services.call_of(call.edition).tracks]
+    assert names == ["再エネ", "省エネルギー", "サーキュラーエコノミー", "都市政策"]
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_poster_page_answers_in_both_languages(clock, app, organiser, language):
+    call = make_call()
+    minato = make_university("Minato University")
+    harbour = make_university("Harbour Tech")
+    student = make_student()
+    poster = submitted_poster(call, student, minato)
+    reviewer = make_reviewer("Reviewer", harbour)
+    assignment = services.assign(poster, reviewer)
+    for user in (organiser, student, reviewer):
+        user.language = language
+    db.session.commit()
+    clock.move_to(SELECTION)
+    pages = {
+        organiser: [
+            "/admin/posters",
+            "/admin/posters/submissions",
+            f"/admin/posters/submissions/{poster.id}",
+            "/admin/posters/reviewers",
+            "/admin/posters/session",
+        ],
+        student: ["/my/posters", f"/my/posters/{poster.id}", "/posters", "/posters/call"],
+        reviewer: ["/review/posters", f"/review/posters/{assignment.id}"],
+    }
+    for user, urls in pages.items():
+        client = login(app.test_client(), user)
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    page = text(login(app.test_client(), organiser).get(f"/admin/posters/submissions/{poster.id}"))
+    assert "Minato University" in page and "Reviewer" in page
+
+
+def test_the_organiser_sees_why_a_reviewer_cannot_be_assigned(clock, organiser_client):
+    call = make_call()
+    minato = make_university("Minato University")
+    poster = submitted_poster(call, make_student(), minato)
+    make_reviewer("Same Campus", minato)
+    make_reviewer("Unrecorded", recorded=False)
+    page = text(organiser_client.get(f"/admin/posters/submissions/{poster.id}"))
+    assert "Same Campus: Conflict of interest" in page
+    assert "Unrecorded: The reviewer" in page and "not recorded yet" in page
+
+
+def test_reviewer_university_is_recorded_by_organisers(clock, organiser_client):
+    make_call()
+    university = make_university("Minato University")
+    reviewer = make_reviewer("New Reviewer", recorded=False)
+    page = text(organiser_client.get("/admin/posters/reviewers"))
+    assert "Not recorded" in page
+    response = organiser_client.post(
+        "/admin/posters/reviewers",
+        data={"user_id": str(reviewer.id), "university_id": str(university.id)},
+    )
+    assert response.status_code == 303
+    assert services.profile_of(reviewer).university_id == university.id
+    response = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": str(reviewer.id), "university_id": "999"}
+    )
+    assert response.status_code == 422
+    assert "Choose a university from the list." in text(response)
+    assert services.profile_of(reviewer).university_id == university.id
+    # Someone without the reviewer role cannot be recorded as one.
+    plain = make_user(name="Not A Reviewer")
+    response = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": str(plain.id), "university_id": "none"}
+    )
+    assert response.status_code == 422 and services.profile_of(plain) is None
+
+
+def test_drafts_are_never_public_and_organisers_open_every_file(clock, app, organiser_client):
+    call = make_call()
+    minato = make_university("Minato University")
+    student = make_student()
+    draft = services.save_submission(
+        call,
+        student,
+        services.SubmissionData(title_ja="下書き", language="ja"),
+        file_data=pdf_bytes(),
+    )
+    assert organiser_client.get(f"/posters/{draft.id}/file").status_code == 200
+    assert app.test_client().get(f"/posters/{draft.id}/file").status_code == 404
+    assert login(app.test_client(), student).get(f"/posters/{draft.id}/file").status_code == 200
+    assert minato  # the university list exists; a draft needs none
