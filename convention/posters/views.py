@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from convention.accounts.models import ParticipantCategory, Role, User
 from convention.events.models import Session, SessionKind
 from convention.events.services import current_edition
 from convention.extensions import db
-from convention.htmx import redirect, render
+from convention.htmx import redirect, render, wants_fragment
 from convention.posters import services
 from convention.posters.forms import (
     LANGUAGE_LABELS,
@@ -512,8 +512,23 @@ def submissions():
                 for s in everything
                 if s.state in (SubmissionState.DRAFT, SubmissionState.WITHDRAWN)
             ],
-            decision_form=DecisionForm(),
+            decision_choices=DecisionForm().decision.choices,
         ),
+    )
+
+
+def _rank_row(submission: Submission, error: str | None = None):
+    """The ranking's row of one poster, for htmx to swap after a decision (200 with the
+    message beside the field: htmx does not swap error statuses)."""
+    rows = services.ranking(submission.call)
+    position, row = next((i, r) for i, r in enumerate(rows, 1) if r.submission.id == submission.id)
+    return render_template(
+        "posters/_rank_row.html",
+        row=row,
+        position=position,
+        call=submission.call,
+        decision_choices=DecisionForm().decision.choices,
+        error=error,
     )
 
 
@@ -598,10 +613,14 @@ def decide(submission_id: int):
     except PosterError as error:
         db.session.rollback()
         form.decision.errors = [str(error.message)]
+        if wants_fragment(f"rank-{submission.id}"):
+            return _rank_row(submission, str(error.message))
         if request.form.get("from") == "list":
             flash(str(error.message), "error")
             return redirect(url_for("posters_admin.submissions"))
         return _submission_page(submission, decision_form=form, status=422)
+    if wants_fragment(f"rank-{submission.id}"):
+        return _rank_row(submission)
     if request.form.get("from") == "list":
         return redirect(url_for("posters_admin.submissions"))
     flash(

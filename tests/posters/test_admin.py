@@ -143,3 +143,25 @@ def test_drafts_are_never_public_and_organisers_open_every_file(clock, app, orga
     assert app.test_client().get(f"/posters/{draft.id}/file").status_code == 404
     assert login(app.test_client(), student).get(f"/posters/{draft.id}/file").status_code == 200
     assert minato  # the university list exists; a draft needs none
+
+
+def test_a_decision_from_the_ranking_swaps_its_row(clock, organiser_client):
+    call = make_call()
+    poster = submitted_poster(call, make_student(), make_university("Minato University"))
+    headers = {"HX-Request": "true", "HX-Target": f"rank-{poster.id}"}
+    url = f"/admin/posters/submissions/{poster.id}/decision"
+    response = organiser_client.post(
+        url, data={"decision": "accept", "from": "list"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert "after the submission deadline" in text(response)  # still open: refused in the row
+    assert poster.decision is None
+    clock.move_to(SELECTION)
+    response = organiser_client.post(
+        url, data={"decision": "accept", "from": "list"}, headers=headers
+    )
+    body = text(response)
+    assert f'<tr id="rank-{poster.id}">' in body
+    assert "<html" not in body and '<option value="accept" selected>' in body
+    db.session.refresh(poster)
+    assert poster.decision.value == "accept"
