@@ -1,4 +1,5 @@
-"""Demo programme: a two-day edition starting today (JST), so the demo is always 'live'."""
+"""Demo programme: a two-day edition that began yesterday (JST), so the demo is always 'live':
+day 1 has fully happened (check-ins, meetings held), day 2 is today."""
 
 from __future__ import annotations
 
@@ -274,15 +275,15 @@ STREAMED = {"opening", "city-to-city", "closing"}
 
 
 def load() -> Edition:
-    today = utcnow().astimezone(EVENT_ZONE).date()
+    first_day = utcnow().astimezone(EVENT_ZONE).date() - timedelta(days=1)
     edition = Edition(
-        slug=f"ydc-{today.year}",
-        name_ja=f"横浜脱炭素コンベンション{today.year}",
-        name_en=f"Yokohama Decarbonization Convention {today.year}",
+        slug=f"ydc-{first_day.year}",
+        name_ja=f"横浜脱炭素コンベンション{first_day.year}",
+        name_en=f"Yokohama Decarbonization Convention {first_day.year}",
         venue_ja="パシフィコ横浜 ノース",
         venue_en="PACIFICO Yokohama North",
-        start_date=today,
-        end_date=today + timedelta(days=1),
+        start_date=first_day,
+        end_date=first_day + timedelta(days=1),
         is_current=True,
     )
     rooms = [
@@ -292,7 +293,7 @@ def load() -> Edition:
     edition.rooms = rooms
     for day, start, minutes, room, kind, slug, title_ja, title_en, lang, cap, vis in SESSIONS:
         starts_at = datetime.combine(
-            today + timedelta(days=day), time.fromisoformat(start), tzinfo=EVENT_ZONE
+            first_day + timedelta(days=day), time.fromisoformat(start), tzinfo=EVENT_ZONE
         )
         edition.sessions.append(
             Session(

@@ -623,8 +623,9 @@ def save_session(edition: Edition, data: SessionData, session: Session | None = 
         db.session.rollback()
         raise EventError(errors)
 
+    capacity_changes = session is not None and session.capacity != data.capacity
     if session is None:
-        session = Session(edition=edition)
+        session = Session(edition=edition, capacity=data.capacity)
         db.session.add(session)
     for name in (
         "slug",
@@ -634,7 +635,6 @@ def save_session(edition: Edition, data: SessionData, session: Session | None = 
         "starts_at",
         "ends_at",
         "room",
-        "capacity",
         "language",
         "visibility",
         "description_ja",
@@ -644,6 +644,16 @@ def save_session(edition: Edition, data: SessionData, session: Session | None = 
         setattr(session, name, getattr(data, name))
     session.stream_url = data.stream_url or None
     session.invitation_code = data.invitation_code or None
+    if capacity_changes:
+        # Seats are registration's: it refuses a capacity below the seats held (rolling back
+        # every change here) and gives a raise to the waiting list.
+        from convention.registration.services import RegistrationError, update_session_capacity
+
+        db.session.flush()
+        try:
+            update_session_capacity(session, data.capacity)
+        except RegistrationError as error:
+            raise EventError({"capacity": str(error)}) from None
     db.session.commit()
     return session
 

@@ -183,3 +183,31 @@ def test_checkin_list_without_scans_does_not_block_deleting_a_session(edition):
     services.delete_session(session)
     assert db.session.get(Session, session.id) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckInList)) == 0
+
+
+def test_a_capacity_change_gives_the_waiting_list_its_seats_or_is_refused_below_the_seats(
+    edition, outbox, frozen_time
+):
+    frozen_time.move_to(datetime(2025, 11, 1, 9, 0, tzinfo=JST))  # sign-up is open
+    from convention.registration import services as registration
+    from convention.registration.models import SignupStatus
+    from tests.registration.helpers import make_registration, make_ticket_type
+
+    room = make_room(edition, "Room A", capacity=100)
+    session = services.save_session(edition, data(room, capacity=1))
+    ticket_type = make_ticket_type(edition)
+    holder, waiting = make_registration(ticket_type), make_registration(ticket_type)
+    registration.sign_up_for_session(holder, session)
+    queued = registration.sign_up_for_session(waiting, session)
+    assert queued.status == SignupStatus.WAITLISTED
+
+    with pytest.raises(services.EventError) as refused:
+        services.save_session(edition, data(room, capacity=0, title_en="Renamed"), session)
+    assert "capacity" in refused.value.errors
+    db.session.refresh(session)
+    assert (session.capacity, session.title_en) == (1, "Talk")  # nothing changed
+
+    services.save_session(edition, data(room, capacity=2, title_en="Renamed"), session)
+    db.session.refresh(queued)
+    assert queued.status == SignupStatus.CONFIRMED
+    assert (session.capacity, session.title_en) == (2, "Renamed")
