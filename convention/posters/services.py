@@ -195,44 +195,42 @@ def save_call(edition: Edition, data: CallData) -> PosterCall:
     call.languages = ",".join(data.languages)
     db.session.add(call)
 
-    existing = {track.name_en: track for track in call.tracks}
-    codes = {track.code for track in call.tracks}
-    wanted = []
-    for position, (name_ja, name_en) in enumerate(data.tracks):
-        track = existing.pop(name_en, None) or PosterTrack(code=_code(name_en, codes))
-        track.name_ja, track.name_en, track.position = name_ja, name_en, position
-        wanted.append(track)
-    for track in existing.values():
-        if track.id and db.session.scalar(
-            select(func.count()).where(Submission.track_id == track.id)
-        ):
-            raise PosterError(
-                _l("The track “%(name)s” has submissions: keep it.", name=track.name_en),
-                field="tracks",
-            )
-    call.tracks = wanted
-
-    existing_categories = {category.name_en: category for category in call.categories}
-    codes = {category.code for category in call.categories}
-    wanted_categories = []
-    for position, (name_ja, name_en, weight) in enumerate(data.categories):
-        category = existing_categories.pop(name_en, None) or ScoreCategory(
-            code=_code(name_en, codes)
-        )
-        category.name_ja, category.name_en = name_ja, name_en
-        category.weight, category.position = weight, position
-        wanted_categories.append(category)
-    for category in existing_categories.values():
-        if category.id and db.session.scalar(
-            select(func.count()).where(ReviewScore.category_id == category.id)
-        ):
-            raise PosterError(
-                _l("The category “%(name)s” has scores: keep it.", name=category.name_en),
-                field="categories",
-            )
-    call.categories = wanted_categories
+    call.tracks = _matched(
+        call.tracks,
+        [{"name_ja": ja, "name_en": en} for ja, en in data.tracks],
+        PosterTrack,
+        in_use=lambda track: select(func.count()).where(Submission.track_id == track.id),
+        refusal=lambda name: _l("The track “%(name)s” has submissions: keep it.", name=name),
+        field="tracks",
+    )
+    call.categories = _matched(
+        call.categories,
+        [{"name_ja": ja, "name_en": en, "weight": weight} for ja, en, weight in data.categories],
+        ScoreCategory,
+        in_use=lambda category: select(func.count()).where(ReviewScore.category_id == category.id),
+        refusal=lambda name: _l("The category “%(name)s” has scores: keep it.", name=name),
+        field="categories",
+    )
     db.session.commit()
     return call
+
+
+def _matched(rows, wanted: list[dict], model, *, in_use, refusal, field: str) -> list:
+    """The rows for `wanted` (in that order), reusing existing ones by English name; a row
+    that would go while something uses it is refused (`refusal(name)` says so)."""
+    existing = {row.name_en: row for row in rows}
+    codes = {row.code for row in rows}
+    result = []
+    for position, values in enumerate(wanted):
+        row = existing.pop(values["name_en"], None) or model(code=_code(values["name_en"], codes))
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.position = position
+        result.append(row)
+    for row in existing.values():
+        if row.id and db.session.scalar(in_use(row)):
+            raise PosterError(refusal(row.name_en), field=field)
+    return result
 
 
 # --- submissions -------------------------------------------------------------------------------
@@ -346,16 +344,22 @@ def _check(call: PosterCall, data: SubmissionData, *, complete: bool) -> None:
         raise PosterError(_l("List at least one author."), field="authors")
 
 
+# The fields a submission and its form share one to one (authors and the file are apart).
+PLAIN_FIELDS = (
+    "title_ja",
+    "title_en",
+    "abstract",
+    "language",
+    "track_id",
+    "keywords",
+    "university_id",
+    "supervisor",
+    "consent_public",
+)
+
+
 def _apply(submission: Submission, data: SubmissionData) -> None:
-    for name in (
-        "title_ja",
-        "title_en",
-        "abstract",
-        "language",
-        "track_id",
-        "university_id",
-        "consent_public",
-    ):
+    for name in PLAIN_FIELDS:
         setattr(submission, name, getattr(data, name))
     submission.supervisor = data.supervisor.strip()
     submission.keywords = ", ".join(w.strip() for w in data.keywords.split(",") if w.strip())
@@ -460,15 +464,7 @@ def withdraw(submission: Submission, student: User, now: datetime | None = None)
 def data_of(submission: Submission) -> SubmissionData:
     presenter = next((i for i, author in enumerate(submission.authors) if author.is_presenter), 0)
     return SubmissionData(
-        title_ja=submission.title_ja,
-        title_en=submission.title_en,
-        abstract=submission.abstract,
-        language=submission.language,
-        track_id=submission.track_id,
-        keywords=submission.keywords,
-        university_id=submission.university_id,
-        supervisor=submission.supervisor,
-        consent_public=submission.consent_public,
+        **{name: getattr(submission, name) for name in PLAIN_FIELDS},
         authors=[(author.name, author.affiliation) for author in submission.authors],
         presenter_index=presenter,
     )

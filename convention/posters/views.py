@@ -154,17 +154,7 @@ def _submission_form(call, submission: Submission | None = None) -> SubmissionFo
     ]
     if request.method == "GET" and submission is not None:
         data = services.data_of(submission)
-        for name in (
-            "title_ja",
-            "title_en",
-            "abstract",
-            "language",
-            "track_id",
-            "keywords",
-            "university_id",
-            "supervisor",
-            "consent_public",
-        ):
+        for name in services.PLAIN_FIELDS:
             getattr(form, name).data = getattr(data, name)
         for entry, (name, affiliation) in zip(form.authors.entries, data.authors, strict=False):
             entry.form.name.data = name
