@@ -653,10 +653,23 @@ def mark_paid(registration: Registration) -> Registration:
 
 
 def cancel(registration: Registration, *, by_organiser: bool = False) -> Registration:
-    """Cancel a registration: its place and its seminar places go to the waiting lists."""
+    """Cancel a registration: its place and its seminar places go to the waiting lists, and
+    an unpaid ticket invoice is cancelled (a paid one waits for the organiser's refund)."""
     _cancel(registration, by_organiser=by_organiser)
     _commit()
+    _cancel_unpaid_order(registration)
     return registration
+
+
+def _cancel_unpaid_order(registration: Registration) -> None:
+    from convention.billing import services as billing
+    from convention.billing.models import OrderStatus
+
+    order = billing.order_for_source("registration", registration.id)
+    if order is None or order.payments:
+        return
+    if order.status in (OrderStatus.DRAFT, OrderStatus.INVOICED):
+        billing.cancel_order(order, str(_l("Registration cancelled")))
 
 
 def _cancel(registration: Registration, *, by_organiser: bool) -> None:

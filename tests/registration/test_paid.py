@@ -64,3 +64,34 @@ def test_billing_cancelling_the_order_frees_the_place(app, issuer, outbox):
     page = client.get("/my/registration", headers={"Accept-Language": "en"})
     assert "Pay or download the invoice" in page.text
     assert billing.order_for_source("registration", waiting.id) is not None
+
+
+def test_cancelling_an_unpaid_registration_cancels_its_invoice(app, issuer, outbox):
+    from convention.billing.models import OrderStatus
+
+    edition = make_edition(start=date.today() + timedelta(days=30), is_current=True)
+    dinner = make_ticket_type(edition, price=5000, capacity=5)
+    registration = make_registration(dinner)
+    order = billing.order_for_source("registration", registration.id)
+    invoice = order.current_invoice
+
+    services.cancel(registration)
+
+    assert registration.status == RS.CANCELLED
+    assert order.status == OrderStatus.CANCELLED
+    assert invoice.cancellation is not None  # a cancellation document refers to the invoice
+    assert order.outstanding == 0
+
+
+def test_cancelling_a_paid_registration_leaves_the_refund_to_the_organiser(app, issuer):
+    from convention.billing.models import OrderStatus
+
+    edition = make_edition(start=date.today() + timedelta(days=30), is_current=True)
+    registration = make_registration(make_ticket_type(edition, price=5000, capacity=5))
+    order = billing.order_for_source("registration", registration.id)
+    billing.record_payment(order, 5000)
+
+    services.cancel(registration)
+
+    assert registration.status == RS.CANCELLED
+    assert order.status == OrderStatus.PAID
