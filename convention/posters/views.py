@@ -30,6 +30,7 @@ from convention.posters.models import (
     SubmissionState,
 )
 from convention.posters.services import PHASE_LABELS, Phase, PosterError
+from convention.registration.services import STATUS_LABELS as REGISTRATION_LABELS
 from convention.timeutil import local, parse_local
 
 bp = Blueprint("posters", __name__)
@@ -737,5 +738,11 @@ def session():
     checkin_list, rows = services.presenters(call)
     return render(
         "posters/admin_session.html",
-        **_context(call, checkin_list=checkin_list, rows=rows, votes=services.vote_counts(call)),
+        **_context(
+            call,
+            checkin_list=checkin_list,
+            rows=rows,
+            votes=services.vote_counts(call),
+            registration_labels=REGISTRATION_LABELS,
+        ),
     )
