@@ -176,7 +176,7 @@ def save_tier(edition: Edition, values: dict, tier: SponsorTier | None = None) -
 
 def booths_of(edition: Edition) -> list[Booth]:
     return db.session.scalars(
-        select(Booth).where(Booth.edition_id == edition.id).order_by(Booth.zone, Booth.code)
+        select(Booth).where(Booth.edition_id == edition.id).order_by(Booth.code)
     ).all()
 
 
@@ -509,7 +509,9 @@ def order_lines(application: SponsorApplication) -> list[billing.Line]:
     return lines
 
 
-def approve(application: SponsorApplication, organiser: User, *, now=None) -> SponsorApplication:
+def approve(
+    application: SponsorApplication, organiser: User, *, now=None, due_date=None
+) -> SponsorApplication:
     """Approve: the booths become sold and the qualified invoice is issued through billing, in
     one transaction. Refused (nothing changed) when billing cannot issue the invoice."""
     try:
@@ -535,7 +537,7 @@ def approve(application: SponsorApplication, organiser: User, *, now=None) -> Sp
             if claim is None or claim.application_id != application.id:
                 raise SponsorError(_taken_message(item.booth))
             claim.kind = ClaimKind.SOLD
-        application.decided_at = utcnow()
+        application.decided_at = now or utcnow()
         application.decided_by_id = organiser.id
         user = application.user
         order = billing.create_order(
@@ -558,7 +560,9 @@ def approve(application: SponsorApplication, organiser: User, *, now=None) -> Sp
         )
         application.order_id = order.id
         _mail(application, "sponsors/approved")
-        invoice = billing.issue_invoice(order, language=application.language, now=now)  # commits
+        invoice = billing.issue_invoice(  # commits all of the above, or none of it
+            order, language=application.language, now=now, due_date=due_date
+        )
     except BillingError as error:
         db.session.rollback()
         raise SponsorError(str(error)) from None

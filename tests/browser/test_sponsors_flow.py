@@ -1,0 +1,113 @@
+"""A company picks a booth on the SVG floor plan (htmx holds it), applies for a tier with it,
+and lands on its sponsor portal; another company sees the booth as held. Screenshots go to
+test-artifacts/screens/ for a human to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+SCREENS = ARTIFACTS / "screens"
+
+
+@pytest.fixture
+def sponsor_edition(live_server, demo_programme):
+    from convention.events.services import current_edition
+    from convention.extensions import db
+    from convention.sponsors.models import Booth, BoothOption, SponsorTier
+
+    with live_server.app_context():
+        edition = current_edition()
+        db.session.add(
+            SponsorTier(
+                edition_id=edition.id,
+                name_ja="ゴールド",
+                name_en="Gold",
+                price=1_000_000,
+                quantity=3,
+                complimentary_passes=5,
+                included_booths=1,
+            )
+        )
+        for number in range(1, 7):
+            db.session.add(
+                Booth(
+                    edition_id=edition.id,
+                    code=f"A-{number:02d}",
+                    zone="Energy",
+                    x=(number - 1) * 3,
+                    y=0,
+                    width=3,
+                    depth=3,
+                    price=150_000,
+                )
+            )
+        db.session.add(
+            BoothOption(
+                edition_id=edition.id,
+                code="power",
+                name_ja="電源",
+                name_en="Electricity",
+                price=20_000,
+            )
+        )
+        db.session.commit()
+    return demo_programme
+
+
+def test_a_company_picks_a_booth_on_the_map_and_applies(
+    page: Page, browser, new_page, make_staff, sponsor_edition, live_server
+):
+    email, password = make_staff(name="Hanako Sato")
+    log_in(page, email, password)
+    page.goto("/sponsors/apply")
+    booth = page.locator('svg.floorplan [data-booth="A-03"]')
+    expect(booth).to_have_attribute("data-state", "free")
+    booth.click()
+    held = page.locator('svg.floorplan [data-booth="A-03"]')
+    expect(held).to_have_attribute("data-state", "mine")
+    expect(page.get_by_label("A-03 · Energy", exact=False)).to_be_checked()
+    # The options for the chosen booth appear with it.
+    page.locator("#booth-options").get_by_label("Electricity", exact=False).check()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "sponsors-apply-desktop.png"), full_page=True)
+
+    # Another company, at the same time, sees the booth held and cannot take it.
+    other_email, other_password = make_staff(name="Rival")
+    rival = new_page(browser)
+    log_in(rival, other_email, other_password)
+    rival.goto("/sponsors/apply")
+    expect(rival.locator('svg.floorplan [data-booth="A-03"]')).to_have_attribute(
+        "data-state", "held"
+    )
+    expect(rival.get_by_label("A-03 · Energy", exact=False)).to_be_disabled()
+
+    page.get_by_label("Gold", exact=False).check()
+    page.get_by_label("Company name (Japanese)").fill("株式会社グリーンテック")
+    page.get_by_label("Company name (English)").fill("Green Tech KK")
+    page.get_by_label("Qualified invoice registration number", exact=False).fill("T7000012050002")
+    page.get_by_label("Billing address").fill("東京都港区芝1-2-3")
+    page.get_by_role("button", name="Send the application").click()
+
+    expect(page.locator("h1")).to_have_text("Green Tech KK")
+    expect(page.locator("#application-status")).to_have_text("submitted, waiting for review")
+    expect(page.locator("main")).to_contain_text("A-03 (Energy, 3×3 m, included, Electricity)")
+    page.screenshot(path=str(SCREENS / "sponsors-portal-desktop.png"), full_page=True)
+
+    rival.reload()
+    expect(rival.locator('svg.floorplan [data-booth="A-03"]')).to_have_attribute(
+        "data-state", "held"
+    )
+    with live_server.app_context():
+        from sqlalchemy import select
+
+        from convention.extensions import db
+        from convention.sponsors.models import SponsorApplication
+
+        application = db.session.scalar(select(SponsorApplication))
+        assert [item.booth.code for item in application.booths] == ["A-03"]
+        assert application.booths[0].options[0]["code"] == "power"
