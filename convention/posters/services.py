@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -782,7 +783,11 @@ def release_decisions(call: PosterCall, now: datetime | None = None) -> int:
     undecided = [s for s in submissions if s.decision is None]
     if undecided:
         raise PosterError(
-            _l("%(count)s submitted posters have no decision yet.", count=len(undecided))
+            _nl(
+                "%(num)s submitted poster has no decision yet.",
+                "%(num)s submitted posters have no decision yet.",
+                len(undecided),
+            )
         )
     for submission in submissions:
         _move(submission, DECISION_STATES[submission.decision])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -638,7 +639,10 @@ def promote(submission_id: int):
 def auto_assign():
     call = _call()
     report = services.auto_assign(call)
-    flash(_("%(count)s assignments made.", count=report.created), "success")
+    flash(
+        ngettext("%(num)s assignment made.", "%(num)s assignments made.", report.created),
+        "success",
+    )
     for submission in report.short:
         flash(
             _("Poster %(id)s lacks reviewers without a conflict of interest.", id=submission.id),
@@ -697,7 +701,12 @@ def release():
     try:
         count = services.release_decisions(call)
         flash(
-            _("The decisions are released: %(count)s students are emailed.", count=count), "success"
+            ngettext(
+                "The decisions are released: %(num)s student is emailed.",
+                "The decisions are released: %(num)s students are emailed.",
+                count,
+            ),
+            "success",
         )
     except PosterError as error:
         db.session.rollback()
@@ -711,7 +720,12 @@ def boards():
     call = _call()
     try:
         count = services.assign_boards(call)
-        flash(_("%(count)s posters got a board number.", count=count), "success")
+        flash(
+            ngettext(
+                "%(num)s poster got a board number.", "%(num)s posters got a board number.", count
+            ),
+            "success",
+        )
     except PosterError as error:
         db.session.rollback()
         flash(str(error.message), "error")

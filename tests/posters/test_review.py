@@ -218,7 +218,7 @@ def test_release_is_refused_while_a_poster_is_undecided(clock, app, organiser_cl
     services.decide(decided, Decision.REJECT)
     before = len(outbox())
     response = organiser_client.post("/admin/posters/release", follow_redirects=True)
-    assert "1 submitted posters have no decision yet." in text(response)
+    assert "1 submitted poster has no decision yet." in text(response)
     assert len(outbox()) == before
     assert decided.state.value == "submitted" and call.decisions_released_at is None
     services.decide(undecided, Decision.WAITLIST)
