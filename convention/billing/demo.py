@@ -1,5 +1,6 @@
-"""Demo billing: the issuer (a fictional city convention committee) and a few orders in every
-state. Paid-ticket orders are made by registration's demo, sponsor orders by sponsors'."""
+"""Demo billing: the issuer (a fictional city convention committee), the ticket invoices and an
+organiser's draft. Paid-ticket orders are made by registration's demo; sponsorship and booth
+orders (paid, partly paid, overdue) by sponsors' demo, from its applications."""
 
 from __future__ import annotations
 
@@ -62,56 +63,6 @@ def load(edition) -> None:
 
     def order(buyer: Buyer, family: ProductFamily, lines: list[Line]):
         return services.create_order(buyer, family, lines, edition=edition)
-
-    # Paid by bank transfer, receipt issued.
-    paid = order(
-        Buyer(
-            "経理部 佐藤 花子",
-            "keiri@greentech.example",
-            "株式会社グリーンテック",
-            "東京都港区芝1-2-3",
-        ),
-        ProductFamily.BOOTH,
-        [Line("展示ブース（標準 3m×3m）", "Exhibition booth (standard 3 m × 3 m)", 150_000)],
-    )
-    services.issue_invoice(paid, language="ja", now=now - timedelta(days=20))
-    services.record_payment(
-        paid,
-        paid.total,
-        received_on=(now - timedelta(days=5)).date(),
-        payer_name="ｶ)ｸﾞﾘｰﾝﾃｯｸ",
-        reference=paid.reference,
-        method=PaymentMethod.BANK_TRANSFER,
-    )
-
-    # Partially paid: the buyer forgot the power supply option.
-    partial = order(
-        Buyer("Lars Nielsen", "lars@nordicwind.example", "Nordic Wind A/S", "Copenhagen, Denmark"),
-        ProductFamily.BOOTH,
-        [
-            Line("展示ブース（角小間）", "Exhibition booth (corner)", 180_000),
-            Line("電源工事 1.5kW", "Power supply 1.5 kW", 20_000),
-        ],
-    )
-    services.issue_invoice(partial, language="en", now=now - timedelta(days=15))
-    services.record_payment(
-        partial, 198_000, payer_name="NORDIC WIND A/S", method=PaymentMethod.BANK_TRANSFER
-    )
-
-    # Overdue: invoiced long ago, nothing received yet.
-    overdue = order(
-        Buyer(
-            "総務課 田中 一郎", "soumu@minato-gas.example", "みなとガス株式会社", "みなと市西区2-3"
-        ),
-        ProductFamily.SPONSORSHIP,
-        [Line("シルバースポンサー協賛金", "Silver sponsorship", 500_000)],
-    )
-    services.issue_invoice(
-        overdue,
-        language="ja",
-        now=now - timedelta(days=45),
-        due_date=(now - timedelta(days=15)).date(),
-    )
 
     # A draft not yet invoiced.
     order(

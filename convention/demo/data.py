@@ -16,8 +16,9 @@ DEMO_ACCOUNTS = {
     "reviewer": ("reviewer@convention.example", "reviewer-demo-pass", Role.REVIEWER),
 }
 
-# Dependency order: people register, pay, sponsor, get scanned; KPIs read all of that.
-FEATURES = ("registration", "billing", "sponsors", "posters", "matching", "checkin", "kpi")
+# Dependency order: people register, pay, get scanned; sponsors scan leads among those who
+# came in; KPIs read all of that.
+FEATURES = ("registration", "billing", "posters", "matching", "checkin", "sponsors", "kpi")
 
 
 def load() -> dict[str, tuple[str, str]]:

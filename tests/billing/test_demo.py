@@ -4,7 +4,11 @@ from tests.factories import make_edition
 
 
 def test_demo_billing_loads_orders_in_every_state(app):
-    demo.load(make_edition())
+    from convention.sponsors import demo as sponsors_demo
+
+    edition = make_edition()
+    demo.load(edition)
+    sponsors_demo.load(edition)  # owns the sponsorship and booth orders
     issuer = services.get_issuer()
     assert issuer.complete and tnumber.is_valid(issuer.registration_number)
     statuses = {
