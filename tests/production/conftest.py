@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from tests.conftest import DEFAULT_PG_URL, missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/14"
+# The storage every process shares (an NFS mount in a real deployment).
+UPLOAD_DIR = Path(tempfile.gettempdir()) / f"convention-production-uploads-{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,7 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "false",  # plain http on loopback in the test
         "LOGIN_RATE_LIMIT": "4 per minute",
         "PUBLIC_BASE_URL": "http://127.0.0.1",
+        "UPLOAD_DIR": str(UPLOAD_DIR),
     }
     env.update(extra)
     return env
