@@ -186,16 +186,6 @@ def options_of(edition: Edition) -> list[BoothOption]:
     ).all()
 
 
-def expire_holds(now: datetime | None = None) -> int:
-    """Holds nobody confirmed in time free their booths."""
-    result = db.session.execute(
-        delete(BoothClaim).where(
-            BoothClaim.kind == ClaimKind.HOLD, BoothClaim.held_until <= (now or utcnow())
-        )
-    )
-    return result.rowcount or 0
-
-
 @dataclass
 class BoothState:
     booth: Booth

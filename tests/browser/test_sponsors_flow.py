@@ -22,6 +22,8 @@ def sponsor_edition(live_server, demo_programme):
 
     with live_server.app_context():
         edition = current_edition()
+        if db.session.query(SponsorTier).count():  # the module's tests share the database
+            return demo_programme
         db.session.add(
             SponsorTier(
                 edition_id=edition.id,
@@ -111,3 +113,56 @@ def test_a_company_picks_a_booth_on_the_map_and_applies(
         application = db.session.scalar(select(SponsorApplication))
         assert [item.booth.code for item in application.booths] == ["A-03"]
         assert application.booths[0].options[0]["code"] == "power"
+
+
+def test_booth_staff_scan_leads_with_the_door_scanner(
+    page: Page, make_staff, sponsor_edition, live_server
+):
+    """The door's scanner component, pointed at the lead API: a USB scanner types the badge."""
+    from sqlalchemy import select
+
+    from convention.events.services import current_edition
+    from convention.extensions import db
+    from convention.sponsors import services
+    from convention.sponsors.models import Booth
+    from tests.factories import PASSWORD
+    from tests.sponsors.helpers import make_attendee, paid_application, register_with_pass
+
+    with live_server.app_context():
+        edition = current_edition()
+        booth = db.session.scalar(select(Booth).where(Booth.code == "A-05"))
+        application = paid_application(edition, booths=[booth], company="Blue Sky Power")
+        (exhibitor_pass,) = services.ensure_passes(application)
+        staff = register_with_pass(edition, exhibitor_pass.code, name="Booth Staff")
+        staff.user.language = "en"
+        db.session.commit()
+        staff_email = staff.user.email
+        willing = make_attendee(edition, name="Willing Visitor", consent=True).badge_token
+        private = make_attendee(edition, name="Private Visitor", consent=False).badge_token
+        application_id = application.id
+
+    log_in(page, staff_email, PASSWORD)
+    page.goto("/my/sponsor/")
+    page.get_by_role("link", name="Scan leads for Blue Sky Power").click()
+    expect(page).to_have_url(f"{live_server.base_url}/my/sponsor/{application_id}/leads")
+    wedge = page.locator("#wedge-input")
+    wedge.fill(willing)
+    wedge.press("Enter")
+    expect(page.locator("#scan-result .scan-answer")).to_contain_text("Lead saved")
+    expect(page.locator("#scan-result")).to_contain_text("Willing Visitor")
+    expect(page.locator("#leads")).to_contain_text("Willing Visitor")  # refreshed by the event
+
+    wedge.fill(private)
+    wedge.press("Enter")
+    expect(page.locator("#scan-result .scan-answer")).to_contain_text(
+        "did not agree to share contact details with sponsors: nothing was stored"
+    )
+    expect(page.locator("#leads")).not_to_contain_text("Private Visitor")
+
+    lead = page.locator(".lead-item", has_text="Willing Visitor")
+    lead.get_by_label("Rating").select_option("hot")
+    lead.get_by_label("Notes").fill("Wants a quote for rooftop solar")
+    lead.get_by_role("button", name="Save").click()
+    expect(page.locator(".lead-item", has_text="Willing Visitor")).to_contain_text("Saved")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "sponsors-leads-desktop.png"), full_page=True)
