@@ -147,8 +147,18 @@ def format_local(moment: datetime | None, pattern: str = "medium") -> str:
 
 def add_nav(app: Flask, area: str, endpoint: str, label, *roles) -> None:
     """Features add their links here: area "main" (everyone), "staff" (back-office bar) or
-    "home" (buttons on the start page). With roles, only users holding one see the link."""
+    "home" (buttons on the start page). With roles, only users holding one see the link; a
+    role may also be a function of the logged-in user (e.g. "has applied as a sponsor")."""
     app.extensions.setdefault("convention_nav", []).append((area, endpoint, label, roles))
+
+
+def _may_see(roles) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    named = [role for role in roles if not callable(role)]
+    if named and current_user.has_role(*named):
+        return True
+    return any(check(current_user) for check in roles if callable(check))
 
 
 def _nav(area: str) -> list[tuple[str, str]]:
@@ -156,7 +166,7 @@ def _nav(area: str) -> list[tuple[str, str]]:
     for item_area, endpoint, label, roles in current_app.extensions.get("convention_nav", []):
         if item_area != area:
             continue
-        if roles and not (current_user.is_authenticated and current_user.has_role(*roles)):
+        if roles and not _may_see(roles):
             continue
         items.append((endpoint, label))
     return items

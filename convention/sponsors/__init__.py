@@ -24,4 +24,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(views.admin)
     add_nav(app, "main", "sponsors.sponsors", _l("Sponsors"))
+    add_nav(app, "main", "sponsors.portal_index", _l("Sponsor portal"), _in_sponsor_portal)
     add_nav(app, "staff", "sponsors_admin.queue", _l("Sponsors"), Role.ORGANISER)
+
+
+def _in_sponsor_portal(user) -> bool:
+    """Applicants and the staff registered with a sponsor's passes see the portal link."""
+    from flask import g
+
+    if "sponsor_portal_user" not in g:
+        from convention.sponsors.services import has_portal
+
+        g.sponsor_portal_user = has_portal(user)
+    return g.sponsor_portal_user

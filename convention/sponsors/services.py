@@ -620,6 +620,25 @@ def status_counts(edition: Edition) -> dict[ApplicationStatus, int]:
     return counts
 
 
+def has_portal(user: User) -> bool:
+    """Has applied, or works at a sponsor's booth (registered with its pass code)."""
+    applied = db.session.scalar(
+        select(SponsorApplication.id).where(SponsorApplication.user_id == user.id).limit(1)
+    )
+    if applied is not None:
+        return True
+    staff = db.session.scalar(
+        select(Registration.id)
+        .join(SponsorPass, SponsorPass.ticket_type_id == Registration.ticket_type_id)
+        .where(
+            Registration.user_id == user.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .limit(1)
+    )
+    return staff is not None
+
+
 def can_manage(user: User, application: SponsorApplication) -> bool:
     """The applicant and the organisers; nobody else learns the application exists."""
     return bool(

@@ -264,3 +264,19 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
         f"/admin/sponsors/applications/{waiting.id}/reject", data={"reason": ""}
     )
     assert rejected.status_code == 400 and "Give the applicant a reason." in rejected.text
+
+
+def test_the_portal_link_shows_for_applicants_and_booth_staff_only(app, attendee_client):
+    from tests.sponsors.helpers import register_with_pass
+
+    edition = make_sponsor_edition()
+    owner = make_user()
+    application = paid_application(edition, make_tier(edition), user=owner)
+    (staff_pass,) = services.ensure_passes(application)
+    staff = register_with_pass(edition, staff_pass.code)
+    nav = '<a href="/my/sponsor/"'
+    assert nav in login(app.test_client(), owner).get("/programme").text
+    assert nav in login(app.test_client(), staff.user).get("/programme").text
+    assert nav not in attendee_client.get("/programme").text
+    assert nav not in app.test_client().get("/programme").text
+    assert '<a href="/sponsors"' in app.test_client().get("/programme").text
