@@ -143,3 +143,31 @@ class BudgetForm(FlaskForm):
         _l("Exhibition target (yen, tax excluded)"),
         validators=[InputRequired(), NumberRange(min=0)],
     )
+
+
+class BoothForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=20)])
+    zone = StringField(_l("Zone"), validators=[Length(max=40)])
+    x = IntegerField(_l("From the left (m)"), validators=[InputRequired(), NumberRange(min=0)])
+    y = IntegerField(_l("From the top (m)"), validators=[InputRequired(), NumberRange(min=0)])
+    width = IntegerField(
+        _l("Width (m)"), validators=[InputRequired(), NumberRange(min=1)], default=3
+    )
+    depth = IntegerField(
+        _l("Depth (m)"), validators=[InputRequired(), NumberRange(min=1)], default=3
+    )
+    price = IntegerField(
+        _l("Price (yen, tax excluded)"), validators=[InputRequired(), NumberRange(min=0)]
+    )
+    exhibitor_passes = IntegerField(
+        _l("Exhibitor passes"), validators=[InputRequired(), NumberRange(min=0)], default=2
+    )
+
+
+class OptionForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)])
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
+    price = IntegerField(
+        _l("Price (yen, tax excluded)"), validators=[InputRequired(), NumberRange(min=0)]
+    )

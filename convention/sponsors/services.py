@@ -174,6 +174,70 @@ def save_tier(edition: Edition, values: dict, tier: SponsorTier | None = None) -
     return tier
 
 
+BOOTH_FIELDS = ("code", "zone", "x", "y", "width", "depth", "price", "exhibitor_passes")
+
+
+def _overlaps(a: Booth | dict, b: Booth) -> bool:
+    get = a.get if isinstance(a, dict) else lambda name: getattr(a, name)
+    return (
+        get("x") < b.x + b.width
+        and b.x < get("x") + get("width")
+        and get("y") < b.y + b.depth
+        and b.y < get("y") + get("depth")
+    )
+
+
+def save_booth(edition: Edition, values: dict, booth: Booth | None = None) -> Booth:
+    """Create or edit a booth on the floor plan: a code unique in the edition, a size, a place
+    that does not overlap another booth. Applications keep the price they were made at."""
+    values = dict(values)
+    values["code"] = (values.get("code") or "").strip().upper()
+    if not values["code"]:
+        raise SponsorError(_l("Give the booth a code, e.g. A-01."), field="code")
+    for name in ("x", "y", "price", "exhibitor_passes"):
+        if values.get(name) is None or values[name] < 0:
+            raise SponsorError(_l("This cannot be negative."), field=name)
+    for name in ("width", "depth"):
+        if values.get(name) is None or values[name] <= 0:
+            raise SponsorError(_l("A booth is at least 1 m wide and deep."), field=name)
+    others = [b for b in booths_of(edition) if booth is None or b.id != booth.id]
+    if any(b.code == values["code"] for b in others):
+        raise SponsorError(_l("Booth %(code)s already exists.", code=values["code"]), field="code")
+    clash = next((b for b in others if _overlaps(values, b)), None)
+    if clash is not None:
+        raise SponsorError(
+            _l("This place overlaps booth %(code)s on the floor plan.", code=clash.code),
+            field="x",
+        )
+    if booth is None:
+        booth = Booth(edition_id=edition.id)
+        db.session.add(booth)
+    for name in BOOTH_FIELDS:
+        setattr(booth, name, values[name])
+    db.session.commit()
+    return booth
+
+
+def add_option(edition: Edition, code: str, name_ja: str, name_en: str, price: int):
+    code = (code or "").strip().lower()
+    if not code or not (name_ja or name_en or "").strip():
+        raise SponsorError(_l("Give the option a code and a name."), field="code")
+    if price is None or price < 0:
+        raise SponsorError(_l("This cannot be negative."), field="price")
+    if any(o.code == code for o in options_of(edition)):
+        raise SponsorError(_l("This code is already used."), field="code")
+    option = BoothOption(
+        edition_id=edition.id,
+        code=code,
+        name_ja=name_ja.strip() or name_en.strip(),
+        name_en=name_en.strip() or name_ja.strip(),
+        price=price,
+    )
+    db.session.add(option)
+    db.session.commit()
+    return option
+
+
 def booths_of(edition: Edition) -> list[Booth]:
     return db.session.scalars(
         select(Booth).where(Booth.edition_id == edition.id).order_by(Booth.code)

@@ -27,8 +27,10 @@ from convention.sponsors import floorplan, services
 from convention.sponsors.forms import (
     LOGO_SIZE_LABELS,
     ApplicationForm,
+    BoothForm,
     BudgetForm,
     LeadForm,
+    OptionForm,
     ProfileForm,
     RejectForm,
     TierForm,
@@ -488,6 +490,62 @@ def booths():
         states=states,
         interactive=False,
         **_labels(),
+    )
+
+
+@admin.route("/booths/new", methods=["GET", "POST"], defaults={"booth_id": None})
+@admin.route("/booths/<int:booth_id>", methods=["GET", "POST"])
+@organiser_required
+def edit_booth(booth_id: int | None):
+    edition = _edition()
+    booth = None
+    if booth_id is not None:
+        booth = db.session.get(Booth, booth_id)
+        if booth is None or booth.edition_id != edition.id:
+            abort(404)
+    form = BoothForm(obj=booth if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.save_booth(
+                edition, {name: getattr(form, name).data for name in services.BOOTH_FIELDS}, booth
+            )
+        except SponsorError as error:
+            _attach(form, error)
+        else:
+            flash(_("The booth was saved."), "success")
+            return redirect(url_for("sponsors_admin.booths"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sponsors/admin/booth_form.html", form=form, booth=booth), status
+
+
+@admin.route("/options", methods=["GET", "POST"])
+@organiser_required
+def options():
+    edition = _edition()
+    form = OptionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.add_option(
+                edition,
+                form.code.data,
+                form.name_ja.data or "",
+                form.name_en.data or "",
+                form.price.data,
+            )
+        except SponsorError as error:
+            _attach(form, error)
+            status = 400
+        else:
+            flash(_("The option was added."), "success")
+            return redirect(url_for("sponsors_admin.options"))
+    elif form.is_submitted():
+        status = 400
+    return (
+        render_template(
+            "sponsors/admin/options.html", form=form, options=services.options_of(edition)
+        ),
+        status,
     )
 
 

@@ -280,3 +280,40 @@ def test_the_portal_link_shows_for_applicants_and_booth_staff_only(app, attendee
     assert nav not in attendee_client.get("/programme").text
     assert nav not in app.test_client().get("/programme").text
     assert '<a href="/sponsors"' in app.test_client().get("/programme").text
+
+
+def test_organisers_draw_booths_and_options(app, organiser_client):
+    edition = make_sponsor_edition()
+    make_booth(edition, "A-01", x=0, y=0)
+    booth = {
+        "code": "a-02",
+        "zone": "A",
+        "x": "3",
+        "y": "0",
+        "width": "3",
+        "depth": "3",
+        "price": "150000",
+        "exhibitor_passes": "2",
+    }
+    assert organiser_client.post("/admin/sponsors/booths/new", data=booth).status_code == 303
+    again = organiser_client.post("/admin/sponsors/booths/new", data=booth)
+    assert again.status_code == 400 and "Booth A-02 already exists." in again.text
+    overlapping = organiser_client.post(
+        "/admin/sponsors/booths/new", data={**booth, "code": "A-03", "x": "4"}
+    )
+    assert overlapping.status_code == 400
+    assert "This place overlaps booth A-02 on the floor plan." in overlapping.text
+    assert [b.code for b in services.booths_of(edition)] == ["A-01", "A-02"]
+    plan = organiser_client.get("/admin/sponsors/booths").text
+    assert 'data-booth="A-02" data-state="free"' in plan
+    added = organiser_client.post(
+        "/admin/sponsors/options",
+        data={
+            "code": "table",
+            "name_ja": "追加テーブル",
+            "name_en": "Extra table",
+            "price": "5000",
+        },
+    )
+    assert added.status_code == 303
+    assert "Extra table" in organiser_client.get("/admin/sponsors/options").text
