@@ -118,6 +118,18 @@ def call_of(edition: Edition | None) -> PosterCall | None:
     return db.session.scalar(select(PosterCall).where(PosterCall.edition_id == edition.id))
 
 
+def _lock(call: PosterCall) -> PosterCall:
+    """Lock the call's row for the rest of the transaction (and reload it): batch actions on a
+    call (assigning reviewers, releasing decisions, numbering boards) run one at a time, so a
+    double click or two organisers cannot assign twice or release twice."""
+    return db.session.scalars(
+        select(PosterCall)
+        .where(PosterCall.id == call.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def phase(call: PosterCall, now: datetime | None = None) -> Phase:
     now = now or utcnow()
     if call.decisions_released_at is not None:
@@ -552,6 +564,7 @@ def auto_assign(call: PosterCall) -> AssignmentReport:
     """Give every submitted poster `reviews_per_poster` reviewers: never the reviewer's own
     poster or university, reviewers with the fewest assignments first (balanced). Existing
     assignments stay; posters with the fewest possible reviewers are served first."""
+    call = _lock(call)
     profiles = {
         profile.user_id: profile
         for profile in db.session.scalars(select(ReviewerProfile))
@@ -771,6 +784,7 @@ def decide(submission: Submission, decision: Decision | None, now: datetime | No
 def release_decisions(call: PosterCall, now: datetime | None = None) -> int:
     """Apply every decision at once and email each student; only then. Refused while a
     submitted poster has no decision, or a second time. Returns the number of emails."""
+    call = _lock(call)
     if call.decisions_released_at is not None:
         raise PosterError(_l("The decisions are already released."))
     if phase(call, now) in (Phase.UPCOMING, Phase.OPEN):
@@ -823,6 +837,7 @@ def assign_boards(call: PosterCall) -> int:
     """Number the accepted posters' boards, grouped by track (in the track order) and ranked
     within it; odd boards present in the first half of the session, even ones in the second.
     Posters that already have a board keep it; new ones get the next free numbers."""
+    call = _lock(call)
     if call.decisions_released_at is None:
         raise PosterError(_l("Release the decisions first."))
     ranks = {row.submission.id: index for index, row in enumerate(ranking(call))}
