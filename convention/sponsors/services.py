@@ -29,6 +29,7 @@ from convention.billing import tnumber
 from convention.billing.models import BillingError, Order, ProductFamily
 from convention.events.models import Edition
 from convention.extensions import db
+from convention.i18n import localized
 from convention.registration.models import Registration, RegistrationStatus
 from convention.registration.services import _lock as lock_row
 from convention.registration.services import _spreadsheet_safe
@@ -52,6 +53,7 @@ from convention.timeutil import utcnow
 
 SOURCE = "sponsor_application"  # billing's order.source for our orders
 HOLD_MINUTES = 15
+MAX_HOLDS = 4  # booths one person may hold at a time while filling in the form
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_SIZE = (1200, 600)  # pixels: bigger logos are scaled down when re-encoded
 
@@ -328,7 +330,13 @@ def _claim(
 
 
 def hold_booth(user: User, booth: Booth, now: datetime | None = None) -> BoothClaim:
-    """Pick a booth on the map: it is held for the user for SPONSOR_HOLD_MINUTES."""
+    """Pick a booth on the map: it is held for the user for SPONSOR_HOLD_MINUTES. Nobody holds
+    more than SPONSOR_MAX_HOLDS booths at once (the map is not a place to park the hall)."""
+    limit = int(current_app.config.get("SPONSOR_MAX_HOLDS", MAX_HOLDS))
+    if len(held_by(user, booth.edition, now)) >= limit:
+        raise SponsorError(
+            _l("You can hold at most %(count)d booths at a time.", count=limit), field="booths"
+        )
     try:
         claim = _claim(booth, user, ClaimKind.HOLD, now=now)
         db.session.commit()
@@ -432,7 +440,7 @@ def submit_application(user: User, edition: Edition, data: ApplicationData) -> S
             tier = lock_row(SponsorTier, found.id)
             if taken_count(tier) >= tier.quantity:
                 raise SponsorError(
-                    _l("The %(tier)s tier is sold out.", tier=tier.name_en or tier.name_ja),
+                    _l("The %(tier)s tier is sold out.", tier=localized(tier, "name")),
                     field="tier",
                 )
         booths = []
@@ -583,7 +591,9 @@ def approve(
                 )
             )
             if approved >= tier.quantity:
-                raise SponsorError(_l("The %(tier)s tier is sold out.", tier=tier.name_en))
+                raise SponsorError(
+                    _l("The %(tier)s tier is sold out.", tier=localized(tier, "name"))
+                )
         for item in application.booths:
             claim = db.session.scalar(
                 select(BoothClaim).where(BoothClaim.booth_id == item.booth_id)
@@ -781,6 +791,7 @@ def ensure_passes(application: SponsorApplication) -> list[SponsorPass]:
         return list(application.passes)
     try:
         application = lock_row(SponsorApplication, application.id)
+        db.session.expire(application, ["passes"])  # another request may have made them
         have = {p.category for p in application.passes}
         created = []
         for category, quantity in pass_quantities(application).items():
@@ -809,6 +820,9 @@ def ensure_passes(application: SponsorApplication) -> list[SponsorPass]:
             )
             item.ticket_type_id = ticket_type.id
         db.session.commit()
+    except IntegrityError:  # made at the same moment by another request: theirs stand
+        db.session.rollback()
+        db.session.expire(application, ["passes"])
     except BaseException:
         db.session.rollback()
         raise

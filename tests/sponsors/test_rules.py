@@ -221,3 +221,27 @@ def test_revenue_by_tier_and_booth_against_the_budget(app):
     assert figures["committed"] == 1_150_000 and figures["coverage"] == 50
     with pytest.raises(SponsorError):
         services.save_budget(edition, -1, 0, 0)
+
+
+@pytest.mark.parametrize("app_config", [{"SPONSOR_MAX_HOLDS": 2}])
+def test_nobody_holds_more_booths_than_allowed(app):
+    edition = make_sponsor_edition()
+    booths = [make_booth(edition, f"A-0{n}", x=3 * n) for n in range(1, 4)]
+    user = make_user()
+    services.hold_booth(user, booths[0])
+    services.hold_booth(user, booths[1])
+    with pytest.raises(SponsorError, match="You can hold at most 2 booths at a time."):
+        services.hold_booth(user, booths[2])
+    services.release_booth(user, booths[0])
+    services.hold_booth(user, booths[2])
+
+
+def test_a_tier_quantity_cannot_drop_below_the_places_taken(app):
+    edition = make_sponsor_edition()
+    tier = make_tier(edition, "Gold", quantity=3)
+    apply(edition, tier)
+    apply(edition, tier, company="Second")
+    values = {name: getattr(tier, name) for name in services.TIER_FIELDS}
+    with pytest.raises(SponsorError, match="2 applications already hold this tier"):
+        services.save_tier(edition, {**values, "quantity": 1}, tier)
+    assert services.save_tier(edition, {**values, "quantity": 2}, tier).quantity == 2
