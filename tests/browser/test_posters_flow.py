@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from convention.accounts.models import ParticipantCategory, User
 from convention.events.services import current_edition
 from convention.extensions import db
 from convention.posters import services
-from convention.posters.models import Review, Submission
+from convention.posters.models import Decision, Review, Submission
 from convention.registration.models import University
 from convention.timeutil import utcnow
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.test_accessibility import assert_accessible
 from tests.factories import PASSWORD, make_user
 from tests.posters.helpers import CATEGORIES, TRACKS, pdf_bytes
 
@@ -70,6 +73,7 @@ def test_student_submits_a_poster_and_a_reviewer_scores_it(
     student.get_by_role("button", name="Submit", exact=True).click()
     student.locator("#file-error").get_by_text("This file is not a PDF").wait_for()
     assert student.get_by_label("Supervisor").input_value() == "Prof. Kenji Mori"
+    assert_accessible(student)
     student.get_by_label("Poster (PDF)").set_input_files(str(pdf))
     student.get_by_role("button", name="Submit", exact=True).click()
     student.get_by_text("Your poster is submitted.").wait_for()
@@ -106,9 +110,37 @@ def test_student_submits_a_poster_and_a_reviewer_scores_it(
     page.get_by_label("Comment to the authors").fill("Clear maps; add the grid limits.")
     page.get_by_label("Confidential comment to the organisers").fill("Award candidate")
     page.screenshot(path=str(ARTIFACTS / "posters-review-form.png"), full_page=True)
+    assert_accessible(page)
     page.get_by_role("button", name="Save the review").click()
     page.get_by_text("Your review is saved.").wait_for()
     with live_server.app_context():
         review = db.session.scalar(select(Review))
         assert round(services.weighted_score(review), 2) == round((5 * 2 + 4) / 3, 2)
         assert review.confidential_comment == "Award candidate"
+
+    # Selection: accepted, released, placed; the public programme searches as one types.
+    with live_server.app_context():
+        call = services.call_of(current_edition())
+        call.review_closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        services.decide(db.session.scalar(select(Submission)), Decision.ACCEPT)
+        services.release_decisions(call)
+        services.assign_boards(call)
+    visitor = new_page(browser)
+    visitor.goto("/posters")
+    card = visitor.locator(".poster-card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Board 1")
+    expect(card).to_contain_text("Taro Ito")
+    visitor.get_by_label("Track").select_option(label="Energy efficiency")
+    expect(visitor.get_by_text("No poster matches.")).to_be_visible()
+    expect(visitor).to_have_url(re.compile(r"track=energy-efficiency"))
+    visitor.get_by_role("link", name="Clear the filters").click()
+    visitor.get_by_label("Keyword").fill("GIS")
+    expect(visitor).to_have_url(re.compile(r"q=GIS"))
+    expect(card).to_have_count(1)
+    visitor.get_by_label("Keyword").fill("hydrogen")
+    expect(visitor.get_by_text("No poster matches.")).to_be_visible()
+    assert_accessible(visitor)
+    student.goto("/my/posters")
+    expect(student.get_by_text("Accepted")).to_be_visible()
