@@ -661,6 +661,7 @@ def on_order_cancelled(order: Order) -> None:
         return
     move(application, ApplicationStatus.CANCELLED)
     _release_claims(application)
+    _mail(application, "sponsors/cancelled")
 
 
 def order_of(application: SponsorApplication) -> Order | None:

@@ -108,7 +108,7 @@ def test_approval_without_issuer_settings_changes_nothing(app):
     assert services.order_of(application) is None
 
 
-def test_a_cancelled_invoice_cancels_the_application_and_frees_the_booth(app):
+def test_a_cancelled_invoice_cancels_the_application_and_frees_the_booth(app, outbox):
     edition = make_sponsor_edition()
     make_issuer()
     booth = make_booth(edition)
@@ -122,6 +122,7 @@ def test_a_cancelled_invoice_cancels_the_application_and_frees_the_booth(app):
     db.session.expire_all()
     assert db.session.get(SponsorApplication, application.id).status == ApplicationStatus.CANCELLED
     assert services.booth_states(edition)[0].state == "free"
+    assert outbox()[-1].subject == "Your sponsorship was cancelled"
 
 
 def test_complimentary_passes_never_exceed_the_tier_count(app):

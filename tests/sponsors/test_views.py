@@ -317,3 +317,25 @@ def test_organisers_draw_booths_and_options(app, organiser_client):
     )
     assert added.status_code == 303
     assert "Extra table" in organiser_client.get("/admin/sponsors/options").text
+
+
+def test_organisers_set_up_tiers(app, organiser_client):
+    make_sponsor_edition()
+    tier = {
+        "name_ja": "プラチナ",
+        "name_en": "Platinum",
+        "price": "3000000",
+        "quantity": "1",
+        "logo_size": "large",
+        "complimentary_passes": "10",
+        "included_booths": "2",
+        "speaking_slot": "y",
+        "benefits_en": "Keynote slot",
+        "position": "0",
+    }
+    bad = organiser_client.post("/admin/sponsors/tiers/new", data={**tier, "price": "-1"})
+    assert bad.status_code == 400 and "Number must be at least 0." in bad.text
+    assert organiser_client.post("/admin/sponsors/tiers/new", data=tier).status_code == 303
+    public = app.test_client().get("/sponsors").text
+    assert "Platinum" in public and "¥3,000,000" in public
+    assert "10 complimentary passes · 2 booths included · speaking slot" in public
