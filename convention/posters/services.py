@@ -593,7 +593,9 @@ def auto_assign(call: PosterCall) -> AssignmentReport:
     report = AssignmentReport()
     chosen: dict[int, list[User]] = {}
     for submission in sorted(submissions, key=lambda s: (len(eligible[s.id]), s.id)):
-        needed = call.reviews_per_poster - len(submission.assignments)
+        # An assignment that became a conflict (the poster's university changed) does not count.
+        valid = [a for a in submission.assignments if conflict(a.reviewer, submission) is None]
+        needed = call.reviews_per_poster - len(valid)
         candidates = sorted(eligible[submission.id], key=lambda user: (load[user.id], user.id))
         chosen[submission.id] = candidates[: max(needed, 0)]
         for user in chosen[submission.id]:

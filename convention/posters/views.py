@@ -490,7 +490,9 @@ def call_settings():
 @admin.get("/submissions")
 @organiser_required
 def submissions():
-    call = _call()
+    call = _call(required=False)
+    if call is None:  # the back-office starts with the call
+        return redirect(url_for("posters_admin.call_settings"))
     everything = db.session.scalars(
         select(Submission).where(Submission.call_id == call.id).order_by(Submission.id)
     ).all()
@@ -748,7 +750,9 @@ def voting():
 @admin.get("/session")
 @organiser_required
 def session():
-    call = _call()
+    call = _call(required=False)
+    if call is None:
+        return redirect(url_for("posters_admin.call_settings"))
     checkin_list, rows = services.presenters(call)
     return render(
         "posters/admin_session.html",

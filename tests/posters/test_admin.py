@@ -165,3 +165,13 @@ def test_a_decision_from_the_ranking_swaps_its_row(clock, organiser_client):
     assert "<html" not in body and '<option value="accept" selected>' in body
     db.session.refresh(poster)
     assert poster.decision.value == "accept"
+
+
+def test_the_back_office_starts_with_the_call(clock, organiser_client):
+    make_edition(is_current=True)
+    for url in ("/admin/posters/submissions", "/admin/posters/session"):
+        response = organiser_client.get(url)
+        assert response.status_code == 303 and response.headers["Location"].endswith(
+            "/admin/posters"
+        )
+    assert "Call for posters" in text(organiser_client.get("/admin/posters"))

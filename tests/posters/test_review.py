@@ -275,3 +275,18 @@ def test_votes_need_a_check_in_and_an_open_vote(session_day, app):
     anonymous = app.test_client()
     response = anonymous.post(f"/posters/{poster.id}/vote")
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_an_assignment_that_became_a_conflict_does_not_count(world):
+    call, minato, harbour, hana, poster = world
+    call.reviews_per_poster = 1
+    db.session.commit()
+    first = make_reviewer("First", harbour)
+    services.assign(poster, first)
+    # The student corrects the university to the reviewer's before the deadline.
+    poster.university_id = harbour.id
+    db.session.commit()
+    second = make_reviewer("Second", minato)
+    assert services.auto_assign(call).created == 1
+    assert {a.reviewer_id for a in poster.assignments} == {first.id, second.id}
+    assert [a.submission_id for a in services.assignments_of(first)] == []
