@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from convention.web import add_nav
 
     app.config.setdefault("SPONSOR_HOLD_MINUTES", int(os.environ.get("SPONSOR_HOLD_MINUTES", "15")))
+    app.config.setdefault("SPONSOR_MAX_HOLDS", int(os.environ.get("SPONSOR_MAX_HOLDS", "4")))
     app.config.setdefault(
         "SPONSOR_LOGO_MAX_BYTES",
         int(os.environ.get("SPONSOR_LOGO_MAX_BYTES", str(2 * 1024 * 1024))),

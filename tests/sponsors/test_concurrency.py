@@ -129,3 +129,26 @@ def test_two_companies_racing_for_the_last_tier_place(app):
     assert sorted(r[0] for r in results) == ["ok", "refused"], results
     assert "The Platinum tier is sold out." in next(r[1] for r in results if r[0] == "refused")
     assert services.taken_count(db.session.get(SponsorTier, tier_id)) == 1
+
+
+def test_two_companies_clicking_the_same_booth_on_the_map_at_once(app):
+    edition = make_sponsor_edition()
+    booth = make_booth(edition, "D-01")
+    user_ids = [make_user().id, make_user().id]
+    booth_id = booth.id
+
+    def holding(user_id):
+        def job():
+            from convention.accounts.models import User
+
+            return services.hold_booth(
+                db.session.get(User, user_id), db.session.get(Booth, booth_id)
+            ).user_id
+
+        return job
+
+    results = _race(app, [holding(user_ids[0]), holding(user_ids[1])])
+    assert sorted(r[0] for r in results) == ["ok", "refused"], results
+    winner = next(r[1] for r in results if r[0] == "ok")
+    claim = db.session.scalar(select(BoothClaim))
+    assert claim.user_id == winner and claim.kind == ClaimKind.HOLD
