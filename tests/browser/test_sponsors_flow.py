@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.test_accessibility import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -77,6 +78,7 @@ def test_a_company_picks_a_booth_on_the_map_and_applies(
     page.locator("#booth-options").get_by_label("Electricity", exact=False).check()
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / "sponsors-apply-desktop.png"), full_page=True)
+    assert_accessible(page)
 
     # Another company, at the same time, sees the booth held and cannot take it.
     other_email, other_password = make_staff(name="Rival")
@@ -99,6 +101,9 @@ def test_a_company_picks_a_booth_on_the_map_and_applies(
     expect(page.locator("#application-status")).to_have_text("submitted, waiting for review")
     expect(page.locator("main")).to_contain_text("A-03 (Energy, 3×3 m, included, Electricity)")
     page.screenshot(path=str(SCREENS / "sponsors-portal-desktop.png"), full_page=True)
+    assert_accessible(page)
+    page.goto("/sponsors")
+    assert_accessible(page)
 
     rival.reload()
     expect(rival.locator('svg.floorplan [data-booth="A-03"]')).to_have_attribute(
@@ -166,3 +171,22 @@ def test_booth_staff_scan_leads_with_the_door_scanner(
     expect(page.locator(".lead-item", has_text="Willing Visitor")).to_contain_text("Saved")
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / "sponsors-leads-desktop.png"), full_page=True)
+    assert_accessible(page)
+
+
+def test_the_organisers_sponsor_pages_pass_automated_wcag_checks(
+    page: Page, make_staff, sponsor_edition
+):
+    log_in(page, *make_staff("organiser"))
+    for path in (
+        "/admin/sponsors/?status=all",
+        "/admin/sponsors/booths",
+        "/admin/sponsors/revenue",
+        "/admin/sponsors/tiers",
+    ):
+        page.goto(path)
+        assert_accessible(page)
+    page.goto("/admin/sponsors/booths")
+    expect(page.locator('svg.floorplan [data-booth="A-01"]')).to_have_attribute(
+        "data-state", "free"
+    )
