@@ -635,7 +635,7 @@ def _rebalance(chosen: dict[int, list[User]], eligible: dict[int, list[User]], l
 
 def assign(submission: Submission, reviewer: User) -> ReviewAssignment:
     """An organiser's manual assignment: the same conflict rule holds."""
-    if not reviewer.has_role(Role.REVIEWER) or Role.REVIEWER not in reviewer.roles:
+    if Role.REVIEWER not in reviewer.roles:  # organisers review only with the role
         raise PosterError(_l("This person is not a reviewer."), field="reviewer_id")
     reason = conflict(reviewer, submission)
     if reason is not None:

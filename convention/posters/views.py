@@ -178,7 +178,7 @@ def _data(form: SubmissionForm) -> services.SubmissionData:
         (entry.form.name.data or "", entry.form.affiliation.data or "") for entry in form.authors
     ]
     # The presenter is picked by row; empty rows are dropped, so count the rows kept before it.
-    chosen = int(form.presenter.data) if (form.presenter.data or "").isdigit() else 0
+    chosen = int(form.presenter.data) if (form.presenter.data or "").isdigit() else -1
     kept, presenter = [], -1
     for index, (name, affiliation) in enumerate(rows):
         if name.strip():
@@ -217,6 +217,8 @@ def my_posters():
 def _save(call, form, submission: Submission | None):
     """Save the form (and the file, if one came); returns the submission or None on an error."""
     if not form.validate():
+        if form.authors.errors:
+            form.author_error = _("Names and affiliations have at most 200 characters each.")
         return None
     upload = request.files.get("file")
     submitting = request.form.get("action") == "submit" and (

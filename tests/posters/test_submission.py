@@ -216,3 +216,25 @@ def test_pdf_check_reads_content(app):
     for bad in (b"", b"hello", b"%PDF-", io.BytesIO(b"x").getvalue()):
         with pytest.raises(services.PosterError):
             services.check_pdf(bad)
+
+
+@pytest.mark.parametrize(
+    "garbage, message",
+    [
+        ({"track_id": "abc"}, "Invalid Choice"),
+        ({"track_id": "999999"}, "Choose a track of this call."),
+        ({"university_id": "x"}, "Invalid Choice"),
+        ({"university_id": "999999"}, "Choose a university from the list."),
+        ({"language": "fr"}, "Not a valid choice"),
+        ({"presenter": "abc"}, "Mark the presenter among the authors."),
+        ({"authors-0-name": "x" * 500}, "at most 200 characters each"),
+        ({"title_en": "x" * 121}, "At most 120 characters."),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_garbage_in_the_form_is_a_message_not_an_error(setup, garbage, message):
+    call, university, _, student_client = setup
+    response = post_new(student_client, call, university, "p.pdf", pdf_bytes(), **garbage)
+    assert response.status_code == 200
+    assert message in text(response)
+    assert count_submissions() == 0
