@@ -246,3 +246,24 @@ def test_a_tier_quantity_cannot_drop_below_the_places_taken(app):
     with pytest.raises(SponsorError, match="2 applications already hold this tier"):
         services.save_tier(edition, {**values, "quantity": 1}, tier)
     assert services.save_tier(edition, {**values, "quantity": 2}, tier).quantity == 2
+
+
+def test_a_refund_closes_the_pass_codes(app, organiser_client):
+    from convention.registration.services import RegistrationError
+
+    edition = make_sponsor_edition()
+    application = paid_application(edition, make_tier(edition, complimentary_passes=3))
+    (staff_pass,) = services.ensure_passes(application)
+    kept = register_with_pass(edition, staff_pass.code, "Registered Before")
+    order = services.order_of(application)
+    refunded = organiser_client.post(
+        f"/admin/billing/orders/{order.id}/refund", data={"reason": "Sponsor withdrew"}
+    )
+    assert refunded.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SponsorApplication, application.id).status == (
+        ApplicationStatus.CANCELLED
+    )
+    with pytest.raises(RegistrationError, match="Sales for this ticket closed"):
+        register_with_pass(edition, staff_pass.code, "Too Late")
+    assert db.session.get(Registration, kept.id).status == RegistrationStatus.CONFIRMED
