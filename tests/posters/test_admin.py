@@ -11,6 +11,7 @@ from convention.posters.models import PosterCall, PosterTrack
 from tests.conftest import login
 from tests.factories import make_edition, make_user
 from tests.posters.helpers import (
+    DURING_REVIEW,
     SELECTION,
     make_call,
     make_reviewer,
@@ -175,3 +176,28 @@ def test_the_back_office_starts_with_the_call(clock, organiser_client):
             "/admin/posters"
         )
     assert "Call for posters" in text(organiser_client.get("/admin/posters"))
+
+
+def test_garbage_to_the_back_office_and_review_forms_is_refused_cleanly(
+    clock, app, organiser_client
+):
+    call = make_call()
+    harbour = make_university("Harbour Tech")
+    poster = submitted_poster(call, make_student(), make_university("Minato University"))
+    reviewer = make_reviewer("Reviewer", harbour)
+    assignment = services.assign(poster, reviewer)
+    posts = [
+        (f"/admin/posters/submissions/{poster.id}/assign", {"reviewer_id": "abc"}),
+        (f"/admin/posters/submissions/{poster.id}/decision", {"decision": "maybe"}),
+        ("/admin/posters/reviewers", {"user_id": "abc"}),
+        ("/admin/posters", dict(CALL_FORM, title_max="many", session_id="x")),
+    ]
+    for url, data in posts:
+        assert organiser_client.post(url, data=data).status_code in (303, 404, 422), url
+    assert poster.decision is None and len(poster.assignments) == 1
+    clock.move_to(DURING_REVIEW)
+    response = login(app.test_client(), reviewer).post(
+        f"/review/posters/{assignment.id}",
+        data={f"score_{c.id}": "abc" for c in call.categories},
+    )
+    assert response.status_code == 422 and "Give a score from 1 to 5." in text(response)
