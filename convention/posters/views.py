@@ -276,7 +276,11 @@ def my_poster(submission_id: int):
     form = _submission_form(call, submission)
     if request.method == "POST":
         if not editable:
-            form.form_errors.append(_("The call is closed: submissions can no longer be changed."))
+            form.form_errors.append(
+                _("A withdrawn poster cannot be changed.")
+                if submission.state == SubmissionState.WITHDRAWN
+                else _("The call is closed: submissions can no longer be changed.")
+            )
             return render(
                 "posters/submission.html", **_context(call, submission=submission, form=form)
             ), 409

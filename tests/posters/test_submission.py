@@ -151,6 +151,13 @@ def test_withdraw_before_the_deadline(setup):
     assert "Your poster is withdrawn." in text(response)
     assert submission.state.value == "withdrawn"
     # Withdrawn is final.
+    response = student_client.post(
+        f"/my/posters/{submission.id}",
+        data=poster_form(call, university, title_ja="復活"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    assert "A withdrawn poster cannot be changed." in text(response)
     with pytest.raises(services.PosterError):
         services.save_submission(
             call, student, poster_data(call, university), submission=submission
