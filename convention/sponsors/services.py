@@ -444,7 +444,7 @@ def submit_application(user: User, edition: Edition, data: ApplicationData) -> S
                     field="tier",
                 )
         booths = []
-        for booth_id in dict.fromkeys(data.booth_ids):
+        for booth_id in sorted(set(data.booth_ids)):  # one lock order: no deadlocks
             booth = db.session.get(Booth, booth_id)
             if booth is None or booth.edition_id != edition.id:
                 raise SponsorError(_l("Choose booths from the floor plan."), field="booths")
