@@ -87,6 +87,10 @@ def test_manual_assignment_with_a_conflict_is_refused(world, organiser_client):
         f"/admin/posters/submissions/{poster.id}/assign", data={"reviewer_id": str(other.id)}
     )
     assert response.status_code == 422 and assignment_count() == 1
+    # The organiser takes it back.
+    assignment = db.session.scalar(select(ReviewAssignment))
+    response = organiser_client.post(f"/admin/posters/assignments/{assignment.id}/delete")
+    assert response.status_code == 303 and assignment_count() == 0
 
 
 def test_reviewer_pages_are_blind(world, app, clock):
