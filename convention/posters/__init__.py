@@ -14,9 +14,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(admin)
     add_nav(app, "main", "posters.programme", _l("Posters"))
-    # Like "My registration", shown to everyone: the nav filters by role, and being a student
-    # is a category, not a role. Non-students get a page that explains.
-    add_nav(app, "main", "posters.my_posters", _l("My posters"))
+    add_nav(app, "main", "posters.my_posters", _l("My posters"), _is_student)
     add_nav(app, "home", "posters.call_page", _l("Call for posters"))
     add_nav(app, "staff", "posters.review_list", _l("Poster reviews"), Role.REVIEWER)
     add_nav(app, "staff", "posters_admin.submissions", _l("Posters"), Role.ORGANISER)
+
+
+def _is_student(user) -> bool:
+    from convention.accounts.models import ParticipantCategory
+
+    return user.category == ParticipantCategory.STUDENT

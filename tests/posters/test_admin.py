@@ -201,3 +201,11 @@ def test_garbage_to_the_back_office_and_review_forms_is_refused_cleanly(
         data={f"score_{c.id}": "abc" for c in call.categories},
     )
     assert response.status_code == 422 and "Give a score from 1 to 5." in text(response)
+
+
+def test_my_posters_is_in_the_bar_for_students_only(clock, app):
+    student_page = text(login(app.test_client(), make_student()).get("/"))
+    other_page = text(login(app.test_client(), make_user(name="Company Person")).get("/"))
+    assert 'href="/my/posters"' in student_page
+    assert 'href="/my/posters"' not in other_page
+    assert 'href="/posters"' in other_page  # the public programme is for everyone
