@@ -1026,3 +1026,14 @@ def vote_counts(call: PosterCall) -> list[tuple[Submission, int]]:
         .order_by(func.count(PosterVote.id).desc(), Submission.board_number)
     ).all()
     return [(submission, count) for submission, count in rows]
+
+
+def award_winners(call: PosterCall) -> list[Submission]:
+    """Once voting is closed, the posters with the most votes (ties share the award)."""
+    if call.voting_open:
+        return []
+    counts = vote_counts(call)
+    if not counts:
+        return []
+    top = counts[0][1]
+    return [submission for submission, count in counts if count == top]

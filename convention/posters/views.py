@@ -95,6 +95,7 @@ def programme():
             track=track,
             q=q,
             my_vote=services.vote_of(call, current_user) if call else None,
+            winners=services.award_winners(call) if call else [],
             can_vote=bool(
                 call and call.voting_open and services.voter_registration(call, current_user)
             ),

@@ -286,6 +286,13 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
     assert "Only attendees checked in" in text(response)
     award = text(organiser_client.get("/admin/posters/session"))
     assert "1 vote" in award
+    assert "Audience award</h2>" not in text(client.get("/posters"))  # not while voting
+    assert organiser_client.post("/admin/posters/voting", data={"open": "0"}).status_code == 303
+    response = voter.post(f"/posters/{others[0].id}/vote", follow_redirects=True)
+    assert "not open" in text(response)
+    public = text(client.get("/posters"))
+    winner = public[public.index("Audience award</h2>") :][:400]
+    assert f"Board {poster.board_number}" in winner
 
 
 def test_public_pages_before_release(clock, client, app):
