@@ -419,17 +419,16 @@ def save_submission(
         submission = Submission(call_id=call.id, student_id=student.id)
         db.session.add(submission)
     _apply(submission, data)
-    old_key = None
+    old_key = new_key = None
     if file_data is not None:
         old_key = submission.file_key
-        submission.file_key = storage.save("posters", file_data, "pdf")
+        new_key = submission.file_key = storage.save("posters", file_data, "pdf")
         submission.file_size = len(file_data)
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        if file_data is not None:
-            storage.delete(submission.file_key)
+        storage.delete(new_key)  # the new file only: the row still names the old one
         raise
     storage.delete(old_key)
     return submission
