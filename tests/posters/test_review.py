@@ -294,3 +294,32 @@ def test_an_assignment_that_became_a_conflict_does_not_count(world):
     assert services.auto_assign(call).created == 1
     assert {a.reviewer_id for a in poster.assignments} == {first.id, second.id}
     assert [a.submission_id for a in services.assignments_of(first)] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_automatic_assignment_invariants_on_random_calls(clock, app, seed):
+    import random
+
+    rng = random.Random(seed)
+    call = make_call(reviews_per_poster=rng.choice([2, 3]))
+    universities = [make_university(f"U{seed}-{n}") for n in range(rng.randint(2, 4))]
+    posters = [
+        submitted_poster(call, make_student(f"S{n}"), rng.choice(universities))
+        for n in range(rng.randint(4, 9))
+    ]
+    people = [
+        make_reviewer(f"R{n}", rng.choice([*universities, None])) for n in range(rng.randint(3, 6))
+    ]
+    report = services.auto_assign(call)
+    loads = {user.id: 0 for user in people}
+    for poster in posters:
+        reviewer_ids = [a.reviewer_id for a in poster.assignments]
+        assert len(reviewer_ids) == len(set(reviewer_ids))
+        eligible = [u for u in people if services.conflict(u, poster) is None]
+        assert len(reviewer_ids) == min(call.reviews_per_poster, len(eligible))
+        assert (poster in report.short) == (len(eligible) < call.reviews_per_poster)
+        for reviewer_id in reviewer_ids:
+            reviewer = next(u for u in people if u.id == reviewer_id)
+            assert services.conflict(reviewer, poster) is None
+            loads[reviewer_id] += 1
+    assert sum(loads.values()) == report.created
