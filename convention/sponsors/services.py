@@ -1034,9 +1034,15 @@ def scan_lead(
 
 
 def leads_of(application: SponsorApplication) -> list[Lead]:
+    """The sponsor's leads whose attendees still consent: withdrawing the consent later hides
+    the person from the list and the export (APPI: sharing only while they agree)."""
     return db.session.scalars(
         select(Lead)
-        .where(Lead.application_id == application.id)
+        .join(Registration, Registration.id == Lead.registration_id)
+        .where(
+            Lead.application_id == application.id,
+            Registration.consent_share_with_sponsors.is_(True),
+        )
         .order_by(Lead.last_scanned_at.desc(), Lead.id.desc())
     ).all()
 

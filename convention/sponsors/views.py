@@ -369,7 +369,11 @@ def scan_lead(application_id: int):
 def update_lead(application_id: int, lead_id: int):
     application = _scan_application(application_id)
     lead = db.session.get(Lead, lead_id)
-    if lead is None or lead.application_id != application.id:
+    if (
+        lead is None
+        or lead.application_id != application.id
+        or not lead.registration.consent_share_with_sponsors  # withdrawn since: not theirs
+    ):
         abort(404)
     form = LeadForm(prefix=f"lead{lead.id}")
     saved = False

@@ -267,3 +267,18 @@ def test_a_refund_closes_the_pass_codes(app, organiser_client):
     with pytest.raises(RegistrationError, match="Sales for this ticket closed"):
         register_with_pass(edition, staff_pass.code, "Too Late")
     assert db.session.get(Registration, kept.id).status == RegistrationStatus.CONFIRMED
+
+
+def test_a_withdrawn_consent_hides_the_lead_from_the_sponsor(booth_with_staff):
+    from convention.registration import services as registration
+
+    edition, application, staff = booth_with_staff
+    visitor = make_attendee(edition, name="Changed Mind")
+    assert services.scan_lead(application, visitor.badge_token, staff).ok
+    assert "Changed Mind" in services.leads_csv(application)
+    registration.update_answers(
+        visitor,
+        {"country": "JP", "organization": "Visitor Co.", "consent_share_with_sponsors": False},
+    )
+    assert services.leads_of(application) == []
+    assert "Changed Mind" not in services.leads_csv(application)
