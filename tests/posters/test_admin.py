@@ -209,3 +209,15 @@ def test_my_posters_is_in_the_bar_for_students_only(clock, app):
     assert 'href="/my/posters"' in student_page
     assert 'href="/my/posters"' not in other_page
     assert 'href="/posters"' in other_page  # the public programme is for everyone
+
+
+def test_the_ranking_counts_in_city_submissions(clock, organiser_client):
+    call = make_call()
+    city = make_university("Minato University", in_city=True)
+    away = make_university("Far Away University", in_city=False)
+    for n, university in enumerate([city, city, away]):
+        submitted_poster(call, make_student(f"S{n}"), university)
+    page = text(organiser_client.get("/admin/posters/submissions"))
+    stats = page[page.index('class="stats"') :][:1200]
+    assert '<span class="stat-value">3</span><span class="stat-label">Submitted posters' in stats
+    assert '<span class="stat-value">2</span><span class="stat-label">From in-city' in stats
