@@ -4,19 +4,23 @@ Pure (no database, no Flask): `solve(instance, time_limit)` takes the contract's
 and returns the contract's output dict; `validate(instance, output)` recomputes every hard rule
 and the breaks independently, for tests and the benchmark.
 
-Model (OR-Tools CP-SAT), after Bofill et al., JAIR 74 (2022):
+Model (OR-Tools CP-SAT), after Bofill et al., JAIR 74 (2022); see `_Model`:
 - x[m,s]: meeting m is held in slot s, only for slots in m's allowed set where every participant
   is available (a fixed meeting has the single domain {fixed} and must be held);
 - busy[p,s] = sum of x[m,s] over p's meetings (a boolean, so ≤ 1 meeting per slot);
-- at most `tables` meetings per slot;
-- start[p,s] <-> busy[p,s] and not busy[p,s-1]: p begins a run of meetings in s. A participant
-  with meetings has (runs - 1) breaks, the maximal idle runs between two of their meetings.
-Implied constraints: a participant with n meetings needs at least as many runs as it takes to
-fit n slots into their longest stretches of available consecutive slots.
+- at most `tables` meetings per slot. Tables are identical, so any slot assignment within that
+  bound seats everyone: tables are numbered afterwards and are no variables of the search;
+- one boolean per possible end of a break: brk[p,s] is forced by "busy in s, idle in s-1, busy
+  at some earlier slot"; the breaks are the sum of brk (a MaxSAT-like objective that CP-SAT's
+  core-based workers bound from below). Participants with a single meeting get none.
+Implied constraints: a participant is busy in exactly as many slots as they have meetings held;
+when all are held, they need at least as many breaks as their own slot domains force.
 
 Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
-scheduled meetings weighted by priority; then fix that value and minimise the total breaks.
-A greedy schedule (also the answer when no solver time is allowed) is the solver's first hint.
+scheduled meetings weighted by priority (skipped when the start already holds them all); then
+fix that value and minimise the total breaks. A greedy schedule polished by hill climbing (also
+the answer when no solver time is allowed) is the solver's complete first hint. `optimal` is
+reported only when both phases are proven; `stats["bound"]` gives the proven lower bound.
 """
 
 from __future__ import annotations
@@ -336,14 +340,24 @@ def _min_runs(count: int, free: list[int]) -> int:
     return max(1, len(lengths))
 
 
-def _workers() -> int:
+def default_workers() -> int:
+    """CP-SAT's portfolio needs about 8 workers to run both its bound-proving (core, LP) and its
+    schedule-improving (LNS) searches; on fewer cores they share them, which works better than
+    fewer workers. MATCHING_SOLVER_WORKERS overrides it."""
     configured = int(os.environ.get("MATCHING_SOLVER_WORKERS", 0))
-    return max(1, min(8, configured or (os.cpu_count() or 2)))
+    return max(1, min(16, configured or 8))
 
 
-def solve(instance, time_limit: float = 30.0, workers: int | None = None) -> dict:
-    """Schedule an instance within `time_limit` seconds; return the contract's output dict."""
+def solve(
+    instance, time_limit: float = 30.0, workers: int | None = None, stats: dict | None = None
+) -> dict:
+    """Schedule an instance within `time_limit` seconds; return the contract's output dict.
+
+    `stats`, when given, receives what the output cannot say: `bound`, a proven lower bound on
+    the breaks at the scheduled score (None when unknown), and the greedy start's figures."""
     started = time.perf_counter()
+    stats = stats if stats is not None else {}
+    stats.update(bound=None)
     inst = parse(instance)
     if _fixed_conflict(inst):
         return {
@@ -355,119 +369,165 @@ def solve(instance, time_limit: float = 30.0, workers: int | None = None) -> dic
         }
     budget = 0.2 if not time_limit or time_limit <= 0 else min(2.0, 0.05 * time_limit)
     start_placed = improve(inst, greedy(inst), budget)
+    stats.update(
+        greedy_scheduled=len(start_placed), greedy_breaks=_total_breaks(inst, start_placed)
+    )
     everything = all(m.id in start_placed for m in inst.meetings)
-    if everything and sum(_breaks_by_participant(inst.meetings, start_placed).values()) == 0:
+    if everything and stats["greedy_breaks"] == 0:
+        stats["bound"] = 0
         return _output(inst, start_placed, "optimal", started)  # nothing left to improve
     if time_limit is None or time_limit <= 0:
         return _output(inst, start_placed, "timeout", started)
-    return _solve_cp(inst, start_placed, float(time_limit), workers or _workers(), started)
+    return _solve_cp(
+        inst, start_placed, float(time_limit), workers or default_workers(), started, stats
+    )
 
 
-def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int, started):
+class _Model:
+    """The CP-SAT model of an instance.
+
+    x[m,s] for s in m's domain; busy[p,s] = sum of p's x[.,s] (a boolean: one meeting a slot);
+    tables bound the meetings of a slot (tables are identical, so they are assigned afterwards).
+    Breaks: brk[p,s] >= busy[p,s] and not busy[p,s-1] and before[p,s], where before[p,s] >= any
+    busy[p,k] with k < s: p resumes after an idle run, the end of one break. Only the ">="
+    directions are needed because breaks are minimised or capped, never maximised.
+    Implied: a participant is busy in exactly as many slots as they have meetings held; when
+    every meeting is held, their breaks are at least what their own domains force."""
+
+    def __init__(self, inst: _Instance, all_held: bool):
+        from ortools.sat.python import cp_model
+
+        self.inst = inst
+        self.model = model = cp_model.CpModel()
+        self.x: dict[tuple[int, int], object] = {}
+        self.held: list = []
+        by_person_slot: dict[tuple[str, int], list] = {}
+        by_slot: dict[int, list] = {}
+        per_person: dict[str, list[int]] = {}
+        for i, meeting in enumerate(inst.meetings):
+            literals = []
+            for slot in _domain(meeting):
+                var = model.NewBoolVar(f"x{i}_{slot}")
+                self.x[i, slot] = var
+                literals.append(var)
+                by_slot.setdefault(slot, []).append(var)
+                for person in meeting.participants:
+                    by_person_slot.setdefault((person, slot), []).append(var)
+            for person in meeting.participants:
+                per_person.setdefault(person, []).append(i)
+            if all_held or meeting.fixed is not None:
+                model.AddExactlyOne(literals)
+                self.held.append(1)
+            else:
+                h = model.NewBoolVar(f"held{i}")
+                model.Add(sum(literals) == h)
+                self.held.append(h)
+        for vars_ in by_slot.values():
+            if len(vars_) > inst.tables:
+                model.Add(sum(vars_) <= inst.tables)
+        self.busy: dict[tuple[str, int], object] = {}
+        self.own_busy: dict[tuple[str, int], object] = {}  # not a meeting's own x literal
+        self.brk: dict[tuple[str, int], object] = {}
+        self.before: dict[tuple[str, int], object] = {}
+        self.breaks_of: dict[str, list] = {}
+        for person, indexes in per_person.items():
+            for slot in range(inst.slots):
+                vars_ = by_person_slot.get((person, slot))
+                if not vars_:
+                    continue
+                if len(vars_) == 1:
+                    self.busy[person, slot] = vars_[0]
+                else:
+                    b = model.NewBoolVar(f"b_{person}_{slot}")
+                    model.Add(sum(vars_) == b)
+                    self.busy[person, slot] = self.own_busy[person, slot] = b
+            busy = [self.busy.get((person, slot)) for slot in range(inst.slots)]
+            held = sum(self.held[i] for i in indexes)
+            model.Add(sum(b for b in busy if b is not None) == held)
+            if len(indexes) < 2:
+                continue  # one meeting never makes a break
+            breaks = []
+            previous_before = None
+            for slot in range(1, inst.slots):
+                if busy[slot - 1] is None and previous_before is None:
+                    continue  # nothing can happen before this slot
+                before = model.NewBoolVar(f"pre_{person}_{slot}")
+                self.before[person, slot] = before
+                if busy[slot - 1] is not None:
+                    model.AddImplication(busy[slot - 1], before)
+                if previous_before is not None:
+                    model.AddImplication(previous_before, before)
+                previous_before = before
+                if busy[slot] is None:
+                    continue
+                k = model.NewBoolVar(f"brk_{person}_{slot}")
+                clause = [busy[slot].Not(), before.Not(), k]
+                if busy[slot - 1] is not None:
+                    clause.append(busy[slot - 1])
+                model.AddBoolOr(clause)
+                self.brk[person, slot] = k
+                breaks.append(k)
+            self.breaks_of[person] = breaks
+            if inst.max_breaks is not None and len(breaks) > inst.max_breaks:
+                model.Add(sum(breaks) <= inst.max_breaks)
+            if all_held and breaks:
+                free = sorted({s for i in indexes for s in _domain(inst.meetings[i])})
+                floor = _min_runs(len(indexes), free) - 1
+                if floor > 0:
+                    model.Add(sum(breaks) >= floor)
+        self.breaks = [k for ks in self.breaks_of.values() for k in ks]
+        self.score = sum(m.priority * h for m, h in zip(inst.meetings, self.held, strict=True))
+
+    def hint(self, placed: dict[str, int]) -> None:
+        """A complete hint (every variable) lets the solver start right from a schedule."""
+        model = self.model
+        model.ClearHints()
+        busy_now = _busy_from(self.inst, placed)
+        for (i, slot), var in self.x.items():
+            model.AddHint(var, int(placed.get(self.inst.meetings[i].id) == slot))
+        for i, meeting in enumerate(self.inst.meetings):
+            if not isinstance(self.held[i], int):
+                model.AddHint(self.held[i], int(meeting.id in placed))
+        for (person, slot), var in self.own_busy.items():
+            model.AddHint(var, int(slot in busy_now.get(person, ())))
+        for (person, slot), var in self.before.items():
+            model.AddHint(var, int(any(s < slot for s in busy_now.get(person, ()))))
+        for (person, slot), var in self.brk.items():
+            mine = busy_now.get(person, set())
+            model.AddHint(
+                var, int(slot in mine and slot - 1 not in mine and any(s < slot for s in mine))
+            )
+
+    def placed(self, solver) -> dict[str, int]:
+        return {
+            self.inst.meetings[i].id: slot
+            for (i, slot), var in self.x.items()
+            if solver.BooleanValue(var)
+        }
+
+
+def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int, started, stats):
     from ortools.sat.python import cp_model
 
-    model = cp_model.CpModel()
-    x: dict[tuple[int, int], object] = {}
-    held = []
-    by_person_slot: dict[tuple[str, int], list] = {}
-    by_slot: dict[int, list] = {}
-    for i, meeting in enumerate(inst.meetings):
-        domain = [meeting.fixed] if meeting.fixed is not None else meeting.domain
-        literals = []
-        for slot in domain:
-            var = model.NewBoolVar(f"x{i}_{slot}")
-            x[i, slot] = var
-            literals.append(var)
-            by_slot.setdefault(slot, []).append(var)
-            for person in meeting.participants:
-                by_person_slot.setdefault((person, slot), []).append(var)
-        h = model.NewBoolVar(f"held{i}")
-        model.Add(sum(literals) == h)
-        if meeting.fixed is not None:
-            model.Add(h == 1)
-        held.append(h)
-    for vars_ in by_slot.values():
-        if len(vars_) > inst.tables:
-            model.Add(sum(vars_) <= inst.tables)
-
-    # busy / start booleans per participant and slot
-    breaks_terms = []
-    person_breaks = {}
-    per_person_meetings: dict[str, list[int]] = {}
-    for i, meeting in enumerate(inst.meetings):
-        for person in meeting.participants:
-            per_person_meetings.setdefault(person, []).append(i)
-    busy_vars: dict[tuple[str, int], object] = {}
-    start_vars: dict[tuple[str, int], object] = {}
-    any_vars: dict[str, object] = {}
-    for person, indexes in per_person_meetings.items():
-        busy = []
-        for slot in range(inst.slots):
-            vars_ = by_person_slot.get((person, slot), [])
-            if not vars_:
-                busy.append(None)
-                continue
-            b = model.NewBoolVar(f"b_{person}_{slot}")
-            model.Add(sum(vars_) == b)
-            busy_vars[person, slot] = b
-            busy.append(b)
-        starts = []
-        for slot, b in enumerate(busy):
-            if b is None:
-                continue
-            previous = busy[slot - 1] if slot > 0 else None
-            if previous is None:
-                starts.append(b)  # a run of meetings always starts here when busy
-                continue
-            st = model.NewBoolVar(f"s_{person}_{slot}")
-            start_vars[person, slot] = st
-            model.AddImplication(st, b)
-            model.AddImplication(st, previous.Not())
-            model.AddBoolOr([st, b.Not(), previous])
-            starts.append(st)
-        any_meeting = model.NewBoolVar(f"any_{person}")
-        any_vars[person] = any_meeting
-        model.AddBoolOr([h for i in indexes for h in [held[i]]]).OnlyEnforceIf(any_meeting)
-        model.AddBoolAnd([held[i].Not() for i in indexes]).OnlyEnforceIf(any_meeting.Not())
-        runs = sum(starts)
-        person_breaks[person] = (runs, any_meeting, indexes)
-        breaks_terms.append(runs - any_meeting)
-        if inst.max_breaks is not None:
-            model.Add(runs - any_meeting <= inst.max_breaks)
-
-    weights = [m.priority for m in inst.meetings]
-    score = sum(w * h for w, h in zip(weights, held, strict=True))
-    upper = sum(weights)
-
-    def add_hints(placed: dict[str, int]) -> None:
-        """A complete hint (every variable) lets the solver start right from a schedule."""
-        model.ClearHints()
-        busy_now = _busy_from(inst, placed)
-        for (i, slot), var in x.items():
-            model.AddHint(var, int(placed.get(inst.meetings[i].id) == slot))
-        for i, meeting in enumerate(inst.meetings):
-            model.AddHint(held[i], int(meeting.id in placed))
-        for (person, slot), var in busy_vars.items():
-            model.AddHint(var, int(slot in busy_now.get(person, ())))
-        for (person, slot), var in start_vars.items():
-            mine = busy_now.get(person, set())
-            model.AddHint(var, int(slot in mine and slot - 1 not in mine))
-        for person, var in any_vars.items():
-            model.AddHint(var, int(bool(busy_now.get(person))))
-
-    add_hints(hint)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = workers
     deadline = started + limit
-
-    # Phase 1: the most (priority-weighted) meetings.
+    upper = sum(m.priority for m in inst.meetings)
     hint_score = sum(m.priority for m in inst.meetings if m.id in hint)
+
+    def solver_for(seconds: float):
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = workers
+        solver.parameters.max_time_in_seconds = max(0.05, seconds)
+        return solver
+
+    # Phase 1: the most (priority-weighted) meetings, unless the start already holds them all.
     if hint_score == upper:
         best_score, phase1_optimal = upper, True
     else:
-        model.Maximize(score)
-        solver.parameters.max_time_in_seconds = max(0.05, limit / 2)
-        result = solver.Solve(model)
+        first = _Model(inst, all_held=False)
+        first.hint(hint)
+        first.model.Maximize(first.score)
+        solver = solver_for(min(limit / 2, deadline - time.perf_counter()))
+        result = solver.Solve(first.model)
         if result == cp_model.INFEASIBLE:
             return _output(inst, {}, "infeasible", started)
         if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -478,27 +538,24 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             best_score = hint_score
         else:
             # Polish the solver's schedule (never unschedules) before phase 2 starts from it.
-            found = improve(inst, _placed_from(inst, solver, x), min(1.0, 0.05 * limit))
+            found = improve(inst, first.placed(solver), min(1.0, 0.05 * limit))
             if best_score > hint_score or _total_breaks(inst, found) < _total_breaks(inst, hint):
                 hint = found
-            add_hints(hint)
 
     # Phase 2: keep that score, fewest breaks.
-    model.Add(score >= best_score)
     if best_score == upper:
-        # Every meeting is held: each participant's meeting count is known, hence implied runs.
-        for h in held:
-            model.Add(h == 1)
-        for runs, any_meeting, indexes in person_breaks.values():
-            free = sorted({s for i in indexes for s in _domain(inst.meetings[i])})
-            model.Add(runs >= _min_runs(len(indexes), free))
-            model.Add(any_meeting == 1)
-    model.Minimize(sum(breaks_terms))
-    remaining = deadline - time.perf_counter()
-    solver.parameters.max_time_in_seconds = max(0.05, remaining)
-    result = solver.Solve(model)
+        second = _Model(inst, all_held=True)
+    else:
+        second = _Model(inst, all_held=False)
+        second.model.Add(second.score >= best_score)
+    second.hint(hint)
+    second.model.Minimize(sum(second.breaks))
+    solver = solver_for(deadline - time.perf_counter())
+    result = solver.Solve(second.model)
     if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        placed = _placed_from(inst, solver, x)
+        if phase1_optimal:
+            stats["bound"] = int(round(solver.BestObjectiveBound()))
+        placed = second.placed(solver)
         status = "optimal" if result == cp_model.OPTIMAL and phase1_optimal else "feasible"
         if _total_breaks(inst, placed) > _total_breaks(inst, hint):
             placed = hint  # the solver's last word is never worse than what it started from
@@ -522,14 +579,6 @@ def _busy_from(inst: _Instance, placed: dict[str, int]) -> dict[str, set[int]]:
             for person in meeting.participants:
                 busy.setdefault(person, set()).add(placed[meeting.id])
     return busy
-
-
-def _placed_from(inst: _Instance, solver, x) -> dict[str, int]:
-    placed = {}
-    for (i, slot), var in x.items():
-        if solver.BooleanValue(var):
-            placed[inst.meetings[i].id] = slot
-    return placed
 
 
 # --- the independent checker -------------------------------------------------------------------
