@@ -199,6 +199,7 @@ class ApplicationBooth(db.Model):
     )
     booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id"))
     price: Mapped[int] = mapped_column(default=0)  # 0 when the tier includes the booth
+    included: Mapped[bool] = mapped_column(default=False)  # one of the tier's included booths
     options: Mapped[list] = mapped_column(JSON, default=list)  # [{"code", "name_ja", ...}]
 
     application: Mapped[SponsorApplication] = relationship(back_populates="booths")

@@ -477,6 +477,7 @@ def submit_application(user: User, edition: Edition, data: ApplicationData) -> S
                 ApplicationBooth(
                     booth_id=booth.id,
                     price=0 if position < included else booth.price,
+                    included=position < included,
                     options=[
                         {
                             "code": o.code,
@@ -543,7 +544,7 @@ def order_lines(application: SponsorApplication) -> list[billing.Line]:
     lines = []
     tier = application.tier
     if tier is not None:
-        included = [b.booth.code for b in application.booths if b.price == 0]
+        included = [b.booth.code for b in application.booths if b.included]
         name_ja = f"{tier.name_ja}スポンサー協賛金"
         name_en = f"{tier.name_en} sponsorship"
         if included:
@@ -552,7 +553,7 @@ def order_lines(application: SponsorApplication) -> list[billing.Line]:
         lines.append(billing.Line(name_ja, name_en, application.tier_price))
     for item in application.booths:
         booth = item.booth
-        if item.price:
+        if not item.included:
             lines.append(
                 billing.Line(
                     f"展示ブース {booth.code}（{booth.width}m×{booth.depth}m）",
