@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from convention.billing import services as billing
@@ -109,6 +110,10 @@ def test_application_to_approval_invoice_payment_passes_and_lead(app, organiser_
     invoice = order.current_invoice
     pdf = client.get(f"/my/orders/{order.id}/invoices/{invoice.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Gold sponsorship" in text
+    assert "Exhibition booth A-01" in text and "Electricity 1.5 kW (booth A-01)" in text
+    assert "1,287,000" in text
     assert "Passes are issued once the invoice is paid." in portal.text
 
     # The bank transfer arrives: billing records it and tells us.
