@@ -28,6 +28,8 @@ def source_messages(tmp_path_factory) -> set[str]:
             "babel.cfg",
             "-k",
             "_l",
+            "-k",
+            "lazy_pgettext:1c,2",
             "-o",
             str(pot),
             "--omit-header",

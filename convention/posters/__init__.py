@@ -13,6 +13,9 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(admin)
+    app.jinja_env.globals.update(
+        poster_state_labels=models.STATE_LABELS, poster_decision_labels=models.DECISION_LABELS
+    )
     add_nav(app, "main", "posters.programme", _l("Posters"))
     add_nav(app, "main", "posters.my_posters", _l("My posters"), _is_student)
     add_nav(app, "home", "posters.call_page", _l("Call for posters"))

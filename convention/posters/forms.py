@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from convention.posters.models import DECISION_LABELS
 from convention.posters.services import MAX_AUTHORS
 
 LANGUAGE_LABELS = {"ja": _l("Japanese"), "en": _l("English")}
@@ -125,11 +126,7 @@ class AssignForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = SelectField(
         _l("Decision"),
-        choices=[
-            ("", _l("Undecided")),
-            ("accept", _l("Accept")),
-            ("waitlist", _l("Waiting list")),
-            ("reject", _l("Reject")),
-        ],
+        choices=[("", _l("Undecided"))]
+        + [(decision.value, label) for decision, label in DECISION_LABELS.items()],
         validators=[Optional()],
     )

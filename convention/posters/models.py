@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_pgettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,6 +108,23 @@ class Decision(enum.StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     WAITLIST = "waitlist"
+
+
+# Words for the states and decisions; "poster" context, since matching's requests also have an
+# "Accepted" and a "Draft" that read differently in Japanese (承諾 / 案 vs 採択 / 下書き).
+STATE_LABELS = {
+    SubmissionState.DRAFT: lazy_pgettext("poster", "Draft"),
+    SubmissionState.SUBMITTED: lazy_pgettext("poster", "Submitted"),
+    SubmissionState.WITHDRAWN: lazy_pgettext("poster", "Withdrawn"),
+    SubmissionState.ACCEPTED: lazy_pgettext("poster", "Accepted"),
+    SubmissionState.REJECTED: lazy_pgettext("poster", "Not accepted"),
+    SubmissionState.WAITLISTED: lazy_pgettext("poster", "Waiting list"),
+}
+DECISION_LABELS = {
+    Decision.ACCEPT: lazy_pgettext("poster", "Accept"),
+    Decision.WAITLIST: lazy_pgettext("poster", "Waiting list"),
+    Decision.REJECT: lazy_pgettext("poster", "Reject"),
+}
 
 
 class Submission(db.Model):

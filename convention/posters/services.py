@@ -29,6 +29,7 @@ from convention.events.models import Edition
 from convention.extensions import db
 from convention.mail.services import absolute_url, queue
 from convention.posters.models import (
+    STATE_LABELS,
     Decision,
     PosterCall,
     PosterTrack,
@@ -82,8 +83,8 @@ def _move(submission: Submission, target: SubmissionState) -> None:
         raise PosterError(
             _l(
                 "A poster that is %(state)s cannot become %(target)s.",
-                state=submission.state.value,
-                target=target.value,
+                state=STATE_LABELS[submission.state],
+                target=STATE_LABELS[target],
             )
         )
     submission.state = target
