@@ -1343,3 +1343,46 @@ def revenue(edition: Edition) -> dict:
             round(100 * committed / budget.convention_cost) if budget.convention_cost else None
         ),
     }
+
+
+def revenue_csv(edition: Edition) -> str:
+    """The revenue view as a spreadsheet for the city's report (net yen, UTF-8 with BOM)."""
+    figures = revenue(edition)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            str(_l("Kind")),
+            str(_l("Name")),
+            str(_l("Sold")),
+            str(_l("For sale")),
+            str(_l("Invoiced, unpaid")),
+            str(_l("Paid")),
+            str(_l("Under review")),
+        ]
+    )
+    for kind, rows in ((_l("Tier"), figures["tiers"]), (_l("Booth"), figures["booths"])):
+        for row in rows:
+            writer.writerow(
+                [
+                    _spreadsheet_safe(value)
+                    for value in (
+                        str(kind),
+                        localized(row, "label"),
+                        row.sold,
+                        row.quantity,
+                        row.invoiced,
+                        row.paid,
+                        row.pending,
+                    )
+                ]
+            )
+    budget = figures["budget"]
+    writer.writerow([])
+    writer.writerow([str(_l("Committed")), figures["committed"]])
+    writer.writerow([str(_l("Paid")), figures["paid"]])
+    writer.writerow([str(_l("What the convention costs (yen)")), budget.convention_cost])
+    writer.writerow([str(_l("Sponsorship target (yen, tax excluded)")), budget.sponsorship_target])
+    writer.writerow([str(_l("Exhibition target (yen, tax excluded)")), budget.exhibition_target])
+    return buffer.getvalue()

@@ -583,6 +583,18 @@ def revenue():
     )
 
 
+@admin.get("/revenue.csv")
+@organiser_required
+def revenue_csv():
+    edition = _edition()
+    response = make_response(services.revenue_csv(edition))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="sponsor-revenue-{edition.slug}.csv"'
+    )
+    return response
+
+
 @admin.get("/tiers")
 @organiser_required
 def tiers():

@@ -3,6 +3,8 @@ cancellation, passes within their count, leads only with consent and after check
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -220,6 +222,11 @@ def test_revenue_by_tier_and_booth_against_the_budget(app):
     assert booths["A-01 (A)"].paid == 150_000 and booths["A-01 (A)"].state == "sold"
     assert booths["A-02 (A)"].state == "free"
     assert figures["committed"] == 1_150_000 and figures["coverage"] == 50
+    rows = list(csv.reader(io.StringIO(services.revenue_csv(edition).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Kind", "Name", "Sold"]
+    assert ["Tier", "Gold", "1", "2", "0", "1000000", "0"] in rows
+    assert ["Booth", "A-01 (A)", "1", "1", "0", "150000", "0"] in rows
+    assert ["What the convention costs (yen)", "2300000"] in rows
     with pytest.raises(SponsorError):
         services.save_budget(edition, -1, 0, 0)
 

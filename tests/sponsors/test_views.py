@@ -260,6 +260,9 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
     )
     revenue = organiser_client.get("/admin/sponsors/revenue").text
     assert "¥1,150,000" in revenue and "23%" in revenue  # committed / cost
+    exported = organiser_client.get("/admin/sponsors/revenue.csv")
+    assert exported.mimetype == "text/csv" and "Paid Co" not in exported.text
+    assert "Tier,Gold,1,2,0,1000000,1000000" in exported.text  # one paid, one under review
     rejected = organiser_client.post(
         f"/admin/sponsors/applications/{waiting.id}/reject", data={"reason": ""}
     )
