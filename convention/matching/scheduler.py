@@ -510,7 +510,7 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     from ortools.sat.python import cp_model
 
     # CP-SAT stops a little after its limit and the output takes a moment: keep a margin.
-    deadline = started + limit - min(0.5, 0.01 * limit)
+    deadline = started + limit - min(1.0, 0.02 * limit)
     upper = sum(m.priority for m in inst.meetings)
     hint_score = sum(m.priority for m in inst.meetings if m.id in hint)
 
