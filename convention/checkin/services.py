@@ -10,14 +10,16 @@ same answer.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -391,6 +393,42 @@ def _locked_presence(list_id: int, registration_id: int) -> Presence | None:
     )
 
 
+# --- admission without a sign-up ----------------------------------------------------------------
+# Another feature may put people on a "signed up only" session list without a sign-up: posters
+# admits the accepted presenters to the poster session. A hook gets the session id and returns
+# a SELECT of registration ids (or None: nobody for this session). It may be a function or
+# "module:function" (imported when first called).
+AdmissionHook = Callable[[int], Select | None]
+_admission_hooks: list[AdmissionHook | str] = []
+
+
+def admit_without_signup(hook: AdmissionHook | str) -> None:
+    """Register `hook(session_id)`; apps are created many times in one process: once only."""
+    if hook not in _admission_hooks:
+        _admission_hooks.append(hook)
+
+
+def _admitted_without_signup(session_id: int) -> list[Select]:
+    queries = []
+    for hook in _admission_hooks:
+        if isinstance(hook, str):
+            module_name, _sep, attribute = hook.partition(":")
+            hook = getattr(importlib.import_module(module_name), attribute)
+        query = hook(session_id)
+        if query is not None:
+            queries.append(query)
+    return queries
+
+
+def _signed_up_ids(session_id: int) -> Select:
+    """Registration ids on a "signed up only" session list: confirmed sign-ups, and those the
+    admission hooks add."""
+    signed_up = select(SessionSignup.registration_id).where(
+        SessionSignup.session_id == session_id, SessionSignup.status == SignupStatus.CONFIRMED
+    )
+    return union(signed_up, *_admitted_without_signup(session_id))
+
+
 def _admission_reason(context, moment: datetime) -> ScanReason | None:
     """Why this badge may not enter this list now, or None (`context`: a _SCAN_CONTEXT row)."""
     checkin_list = registration = context
@@ -416,7 +454,15 @@ def _admission_reason(context, moment: datetime) -> ScanReason | None:
                 SessionSignup.status == SignupStatus.CONFIRMED,
             )
         )
-        if signed_up is None:
+        if signed_up is None and not any(
+            db.session.scalar(
+                select(Registration.id).where(
+                    Registration.id == registration.registration_id,
+                    Registration.id.in_(query.scalar_subquery()),
+                )
+            )
+            for query in _admitted_without_signup(checkin_list.session_id)
+        ):
             return ScanReason.NOT_ON_LIST
     return None
 
@@ -739,13 +785,8 @@ def counters(checkin_list: CheckInList) -> Counters:
         Registration.status == RegistrationStatus.CONFIRMED,
     )
     if checkin_list.admission == Admission.SIGNED_UP and checkin_list.session_id is not None:
-        registered_query = registered_query.join(
-            SessionSignup,
-            and_(
-                SessionSignup.registration_id == Registration.id,
-                SessionSignup.session_id == checkin_list.session_id,
-                SessionSignup.status == SignupStatus.CONFIRMED,
-            ),
+        registered_query = registered_query.where(
+            Registration.id.in_(_signed_up_ids(checkin_list.session_id).scalar_subquery())
         )
     row = db.session.execute(select(checked_in, registered_query.scalar_subquery(), inside)).one()
     return Counters(checked_in=row[0], registered=row[1], inside=row[2])

@@ -35,6 +35,17 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class ChoiceField(SelectField):
+    """A select whose refusal of a value not in the list (or not a number) is `message`, shown
+    beside the field, instead of WTForms' "Invalid Choice: could not coerce." """
+
+    def __init__(self, label, message, **kwargs):
+        kwargs.setdefault("coerce", _int_or_none)
+        super().__init__(
+            label, invalid_value_message=message, invalid_choice_message=message, **kwargs
+        )
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -56,7 +67,9 @@ class CallForm(FlaskForm):
         validators=[InputRequired()],
     )
     languages = MultiCheckboxField(
-        _l("Languages"), choices=[(code, label) for code, label in LANGUAGE_LABELS.items()]
+        _l("Languages"),
+        choices=[(code, label) for code, label in LANGUAGE_LABELS.items()],
+        invalid_choice_message=_l("Choose Japanese, English or both."),
     )
     title_max = IntegerField(
         _l("Title: at most characters"), default=120, validators=[NumberRange(min=10, max=300)]
@@ -72,7 +85,7 @@ class CallForm(FlaskForm):
     reviews_per_poster = IntegerField(
         _l("Reviews per poster"), default=2, validators=[NumberRange(min=1, max=10)]
     )
-    session_id = SelectField(_l("Poster session"), coerce=_int_or_none, validate_choice=True)
+    session_id = ChoiceField(_l("Poster session"), _l("Choose a poster session from the list."))
     tracks = TextAreaField(
         _l("Tracks, one a line: Japanese name / English name"),
         validators=[InputRequired()],
@@ -95,12 +108,14 @@ class SubmissionForm(FlaskForm):
     title_ja = StringField(_l("Title (Japanese)"), validators=[Length(max=300)], filters=[_strip])
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)], filters=[_strip])
     abstract = TextAreaField(_l("Abstract"), validators=[Length(max=20000)])
-    language = SelectField(_l("Presentation language"))
-    track_id = SelectField(_l("Track"), coerce=_int_or_none, validate_choice=False)
+    language = ChoiceField(
+        _l("Presentation language"), _l("Choose one of the call's languages."), coerce=str
+    )
+    track_id = ChoiceField(_l("Track"), _l("Choose a track of this call."))
     keywords = StringField(
         _l("Keywords (separated by commas)"), validators=[Length(max=300)], filters=[_strip]
     )
-    university_id = SelectField(_l("University"), coerce=_int_or_none, validate_choice=False)
+    university_id = ChoiceField(_l("University"), _l("Choose a university from the list."))
     supervisor = StringField(_l("Supervisor"), validators=[Length(max=200)], filters=[_strip])
     authors = FieldList(FormField(AuthorForm), min_entries=MAX_AUTHORS, max_entries=MAX_AUTHORS)
     presenter = RadioField(
@@ -116,16 +131,20 @@ class SubmissionForm(FlaskForm):
 
 
 class ReviewerUniversityForm(FlaskForm):
-    university_id = SelectField(_l("University"), coerce=_int_or_none, validate_choice=False)
+    university_id = ChoiceField(
+        _l("University"), _l("Choose a university from the list."), validate_choice=False
+    )
 
 
 class AssignForm(FlaskForm):
-    reviewer_id = SelectField(_l("Reviewer"), coerce=_int_or_none, validate_choice=False)
+    reviewer_id = ChoiceField(_l("Reviewer"), _l("Choose a reviewer."), validate_choice=False)
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(
+    decision = ChoiceField(
         _l("Decision"),
+        _l("Choose a decision from the list."),
+        coerce=str,
         choices=[("", _l("Undecided"))]
         + [(decision.value, label) for decision, label in DECISION_LABELS.items()],
         validators=[Optional()],

@@ -8,6 +8,7 @@ upcoming → open (until the deadline) → closed → reviewing → selection �
 
 from __future__ import annotations
 
+import csv
 import enum
 import io
 import re
@@ -44,7 +45,8 @@ from convention.posters.models import (
     SubmissionState,
 )
 from convention.registration.models import Registration, University
-from convention.timeutil import utcnow
+from convention.registration.services import _spreadsheet_safe
+from convention.timeutil import local, utcnow
 
 MAX_AUTHORS = 8
 PDF_MIME = "application/pdf"
@@ -861,6 +863,57 @@ def assign_boards(call: PosterCall) -> int:
     return len(new)
 
 
+EXPORT_COLUMNS = (
+    _l("Board number"),
+    _l("Slot"),
+    _l("Title (Japanese)"),
+    _l("Title (English)"),
+    _l("Track"),
+    _l("Presenter"),
+    _l("University"),
+    _l("In-city university"),
+    _l("Consent to publish"),
+    _l("Average weighted score"),
+)
+
+
+def export_rows(call: PosterCall) -> list[list]:
+    """The header, then one row per accepted poster in board order (for the organisers' sheet)."""
+    means = {row.submission.id: row.mean for row in ranking(call)}
+    rows: list[list] = [[str(label) for label in EXPORT_COLUMNS]]
+    for poster in accepted(call):
+        times = slot_times(call, poster.slot)
+        presenter = poster.presenter
+        university = poster.university
+        mean = means.get(poster.id)
+        rows.append(
+            [
+                poster.board_number or "",
+                f"{local(times[0]):%H:%M}–{local(times[1]):%H:%M}" if times else poster.slot or "",
+                poster.title_ja,
+                poster.title_en,
+                poster.track.name_ja if poster.track else "",
+                presenter.name if presenter else poster.student.name,
+                university.name_ja if university else "",
+                "yes" if university and university.in_city else "",
+                "yes" if poster.consent_public else "",
+                f"{mean:.2f}" if mean is not None else "",
+            ]
+        )
+    return rows
+
+
+def export_csv(call: PosterCall) -> str:
+    """Accepted posters as CSV: UTF-8 with a byte-order mark (Excel in Japan needs it), and
+    text a spreadsheet would run as a formula neutralised by registration's helper."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    for row in export_rows(call):
+        writer.writerow([_spreadsheet_safe(value) for value in row])
+    return buffer.getvalue()
+
+
 def slot_times(call: PosterCall, slot: int | None):
     """(start, end) of a presenting slot: the session's first or second half."""
     session = call.session
@@ -900,6 +953,24 @@ def _poster_list(call: PosterCall):
     if call.session_id is None:
         return None
     return checkin.list_for_session(call.session_id)
+
+
+def presenter_registration_ids(session_id: int):
+    """Check-in's admission hook: the registrations of the accepted posters' students for the
+    poster session of a call, so presenters are on its list even when it admits only those
+    signed up. None when no call holds its poster session there."""
+    if db.session.scalar(select(PosterCall.id).where(PosterCall.session_id == session_id)) is None:
+        return None
+    return (
+        select(Registration.id)
+        .join(Submission, Submission.student_id == Registration.user_id)
+        .join(PosterCall, PosterCall.id == Submission.call_id)
+        .where(
+            PosterCall.session_id == session_id,
+            Registration.edition_id == PosterCall.edition_id,
+            Submission.state == S.ACCEPTED,
+        )
+    )
 
 
 @dataclass

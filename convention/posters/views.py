@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -752,6 +752,21 @@ def voting():
         db.session.rollback()
         flash(str(error.message), "error")
     return redirect(url_for("posters_admin.session"))
+
+
+@admin.get("/accepted.csv")
+@organiser_required
+def export_accepted():
+    call = _call()
+    response = make_response(services.export_csv(call))
+    response.mimetype = "text/csv"
+    response.charset = "utf-8"
+    stamp = local(services.utcnow()).strftime("%Y%m%d-%H%M")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="posters-{call.edition.slug}-{stamp}.csv"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.get("/session")

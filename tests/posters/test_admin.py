@@ -203,6 +203,46 @@ def test_garbage_to_the_back_office_and_review_forms_is_refused_cleanly(
     assert response.status_code == 422 and "Give a score from 1 to 5." in text(response)
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"session_id": "x"}, "Choose a poster session from the list."),
+        ({"session_id": "999999"}, "Choose a poster session from the list."),
+        ({"languages": ["de"]}, "Choose Japanese, English or both."),
+        ({"title_max": "many"}, "Not a valid integer value."),
+    ],
+    ids=["session-word", "session-unknown", "language", "title-max"],
+)
+def test_call_settings_name_a_bad_choice_in_words(clock, organiser_client, change, message):
+    make_edition(is_current=True)
+    response = organiser_client.post("/admin/posters", data=dict(CALL_FORM, **change))
+    assert response.status_code == 422
+    body = text(response)
+    assert message in body
+    assert "Invalid Choice" not in body and "Not a valid choice" not in body
+    assert db.session.scalar(select(func.count()).select_from(PosterCall)) == 0
+
+
+def test_a_bad_decision_or_reviewer_is_named_beside_the_field(clock, organiser_client):
+    call = make_call()
+    poster = submitted_poster(call, make_student(), make_university("Minato University"))
+    clock.move_to(SELECTION)
+    url = f"/admin/posters/submissions/{poster.id}"
+    response = organiser_client.post(f"{url}/decision", data={"decision": "maybe"})
+    assert response.status_code == 422
+    assert "Choose a decision from the list." in text(response)
+    response = organiser_client.post(f"{url}/assign", data={"reviewer_id": "abc"})
+    assert response.status_code == 422 and "Choose a reviewer." in text(response)
+    assert "Invalid Choice" not in text(response)
+    reviewer = make_reviewer("Reviewer", None)
+    response = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": reviewer.id, "university_id": "abc"}
+    )
+    assert response.status_code == 422
+    assert "Choose a university from the list." in text(response)
+    assert poster.decision is None and poster.assignments == []
+
+
 def test_my_posters_is_in_the_bar_for_students_only(clock, app):
     student_page = text(login(app.test_client(), make_student()).get("/"))
     other_page = text(login(app.test_client(), make_user(name="Company Person")).get("/"))
