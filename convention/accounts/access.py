@@ -40,7 +40,8 @@ def _return_path() -> str | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    if request.path.startswith("/api/"):
+    # Scripts (the scanner's JSON calls) get a status they can act on, not a login page.
+    if request.path.startswith("/api/") or request.is_json:
         abort(401)
     login_url = url_for("accounts.login", next=_return_path())
     if is_htmx():

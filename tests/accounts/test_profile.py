@@ -98,3 +98,10 @@ def test_profile_needs_a_login(client):
     post = client.post("/account/profile", data={})
     assert post.status_code == 302
     assert post.headers["Location"] == "/account/login"  # not back to a POST-only URL
+
+
+def test_a_script_sending_json_gets_401_not_a_login_page(client):
+    # The scanner component posts JSON; after its session ends it must hear "log in again".
+    response = client.post("/my/sponsor/1/leads/scan", json={"token": "x", "nonce": "n"})
+    assert response.status_code == 401
+    assert "Location" not in response.headers
