@@ -1004,6 +1004,14 @@ def reject_signup(signup: SessionSignup) -> SessionSignup:
     return signup
 
 
+def end_sales(ticket_type: TicketType, now: datetime | None = None) -> None:
+    """Stop selling a ticket type now: its access code no longer opens registration. No commit,
+    so another feature can call it inside its own transaction (billing's cancellation hook)."""
+    now = now or utcnow()
+    if ticket_type.sales_end is None or ticket_type.sales_end > now:
+        ticket_type.sales_end = now
+
+
 def update_session_capacity(session: Session, capacity: int | None) -> list[SessionSignup]:
     """Change a session's capacity (events may call this); a raise promotes the waiting list."""
     session = _lock(Session, session.id)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import after_this_request, current_app, has_request_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -663,50 +663,20 @@ def on_order_cancelled(order: Order) -> None:
     move(application, ApplicationStatus.CANCELLED)
     _release_claims(application)
     _mail(application, "sponsors/cancelled")
-    if application.passes and has_request_context():
-        # Billing commits after this callback; registration's service commits on its own, so
-        # the pass codes are closed once billing's transaction is done.
-        application_id = application.id
-
-        @after_this_request
-        def _close(response):
-            try:
-                close_passes(db.session.get(SponsorApplication, application_id))
-            except Exception:  # the cancellation stands; the organisers can close them by hand
-                db.session.rollback()
-                current_app.logger.exception("pass codes of %s not closed", application_id)
-            return response
+    close_passes(application)
 
 
 def close_passes(application: SponsorApplication, now: datetime | None = None) -> None:
-    """A cancelled sponsorship's pass codes stop opening registration (their sales end now).
-    Staff already registered keep their places: the organisers cancel them if they must."""
+    """A cancelled sponsorship's pass codes stop opening registration (their sales end now),
+    inside the caller's transaction. Staff already registered keep their places: the organisers
+    cancel them if they must."""
     from convention.registration import services as registration
     from convention.registration.models import TicketType
 
-    now = now or utcnow()
     for item in application.passes:
         ticket_type = db.session.get(TicketType, item.ticket_type_id or 0)
-        if ticket_type is None or (ticket_type.sales_end and ticket_type.sales_end <= now):
-            continue
-        registration.save_ticket_type(
-            ticket_type.edition,
-            registration.TicketTypeData(
-                name_ja=ticket_type.name_ja,
-                name_en=ticket_type.name_en,
-                category=ticket_type.category,
-                price=ticket_type.price,
-                capacity=ticket_type.capacity,
-                sales_start=ticket_type.sales_start,
-                sales_end=now,
-                requires_approval=ticket_type.requires_approval,
-                access_code=ticket_type.access_code,
-                description_ja=ticket_type.description_ja,
-                description_en=ticket_type.description_en,
-                position=ticket_type.position,
-            ),
-            ticket_type,
-        )
+        if ticket_type is not None:
+            registration.end_sales(ticket_type, now)
 
 
 def order_of(application: SponsorApplication) -> Order | None:

@@ -289,3 +289,16 @@ def test_a_withdrawn_consent_hides_the_lead_from_the_sponsor(booth_with_staff):
     )
     assert services.leads_of(application) == []
     assert "Changed Mind" not in services.leads_csv(application)
+
+
+def test_a_cancellation_outside_a_request_also_closes_the_pass_codes(app):
+    from convention.billing import services as billing
+    from convention.registration.services import RegistrationError
+
+    edition = make_sponsor_edition()
+    application = paid_application(edition, make_tier(edition, complimentary_passes=2))
+    (staff_pass,) = services.ensure_passes(application)
+    billing.refund_order(services.order_of(application), "Sponsor withdrew")  # e.g. a CLI run
+
+    with pytest.raises(RegistrationError, match="Sales for this ticket closed"):
+        register_with_pass(edition, staff_pass.code, "Too Late")
