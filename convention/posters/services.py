@@ -681,7 +681,9 @@ def assignments_of(user: User) -> list[ReviewAssignment]:
         .options(selectinload(ReviewAssignment.review))
         .order_by(ReviewAssignment.id)
     )
-    return [row for row in rows if conflict(user, row.submission) is None]
+    kept = [row for row in rows if conflict(user, row.submission) is None]
+    # The reviews still to do first: that is what the reviewer opens the list for.
+    return sorted(kept, key=lambda row: row.review is not None)
 
 
 def can_review_now(call: PosterCall, now: datetime | None = None) -> bool:

@@ -201,7 +201,7 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
     # 6. Selection: ranking by weighted score, decisions, nothing emailed until the release.
     at(frozen_time, SELECTION)
     ranking = text(organiser_client.get("/admin/posters/submissions"))
-    assert ranking.index("屋上太陽光の最適配置") < ranking.index("研究0")
+    assert ranking.index("Optimal placement of rooftop solar") < ranking.index("Study 0")
     assert "4.75" in ranking  # (5×3 + 4×1) / 4 for Hana's poster
     decisions = {poster.id: "accept"}
     decisions.update({others[0].id: "accept", others[1].id: "accept", others[2].id: "waitlist"})
