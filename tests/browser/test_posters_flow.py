@@ -101,7 +101,7 @@ def test_student_submits_a_poster_and_a_reviewer_scores_it(
     page = new_page(browser)
     log_in(page, email, password)
     page.goto("/review/posters")
-    page.get_by_role("link", name="屋上太陽光の最適配置").click()
+    page.get_by_role("link", name="Optimal placement of rooftop solar").click()
     body = page.locator("main").inner_text()
     for secret in ("Hana Suzuki", "Taro Ito", "Minato University", "Prof. Kenji Mori"):
         assert secret not in body

@@ -78,3 +78,36 @@ def test_programme_links_my_posters_only_for_students_and_explains_the_star(cloc
     assert 'href="/my/posters"' not in attendee_page
     assert 'href="/my/posters"' not in anonymous_page
     assert "Hana Suzuki<span" in anonymous_page and "* the presenter" in anonymous_page
+
+
+def test_the_organisers_poster_page_shows_both_titles(clock, app, organiser):
+    call = make_call()
+    poster = submitted_poster(
+        call, make_student(), make_university("Minato University"), title_en="Solar roofs"
+    )
+    for language in ("en", "ja"):
+        organiser.language = language
+        db.session.commit()
+        page = text(
+            login(app.test_client(), organiser).get(f"/admin/posters/submissions/{poster.id}")
+        )
+        assert "屋上太陽光の最適配置" in page and "Solar roofs" in page, language
+
+
+def test_an_accepted_student_sees_board_time_and_room(clock, app):
+    from tests.factories import make_room
+
+    call = make_call()
+    call.session.room = make_room(call.edition, "Exhibition Hall")
+    db.session.commit()
+    student = make_student("Hana Suzuki")
+    poster = submitted_poster(call, student, make_university("Minato University"))
+    clock.move_to(SELECTION)
+    services.decide(poster, Decision.ACCEPT)
+    services.release_decisions(call)
+    services.assign_boards(call)
+
+    page = text(login(app.test_client(), student).get(f"/my/posters/{poster.id}"))
+
+    assert "Board 1" in page and "Please stand by your poster from" in page
+    assert "Poster session · Room: Exhibition Hall" in page
