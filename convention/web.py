@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     has_request_context,
     jsonify,
@@ -136,6 +137,13 @@ def _handle_unexpected(error: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
     return _error_response(500)
+
+
+def current_edition_or_404():
+    """The edition a public or back-office page is about; 404 before any edition exists."""
+    from convention.events.services import current_edition
+
+    return current_edition() or abort(404)
 
 
 def format_local(moment: datetime | None, pattern: str = "medium") -> str:

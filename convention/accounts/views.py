@@ -16,6 +16,7 @@ from convention.accounts.forms import (
 )
 from convention.accounts.models import ParticipantCategory
 from convention.extensions import db, limiter
+from convention.forms import attach_error as _attach
 from convention.htmx import redirect
 from convention.web import safe_next
 
@@ -24,14 +25,6 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _attach(form, error: services.AccountError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])

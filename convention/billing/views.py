@@ -53,6 +53,7 @@ from convention.billing.models import (
     ProductFamily,
 )
 from convention.extensions import csrf, db
+from convention.forms import attach_error as _attach
 from convention.htmx import is_htmx, redirect, render
 from convention.jobs.services import start as start_job
 
@@ -61,14 +62,6 @@ my_bp = Blueprint("billing_public", __name__, url_prefix="/my/orders")
 webhook_bp = Blueprint("billing_webhook", __name__, url_prefix="/api/billing")
 
 PAGE_SIZE = 100
-
-
-def _attach(form, error: BillingError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 def _pdf(data: bytes, filename: str, download: bool = False) -> Response:

@@ -37,12 +37,12 @@ from convention.checkin.models import (
     ScannerDevice,
 )
 from convention.events.models import Edition, Session
-from convention.events.services import current_edition
 from convention.extensions import csrf, db, limiter
 from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
 from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
 from convention.timeutil import EVENT_ZONE, utcnow
+from convention.web import current_edition_or_404 as _edition
 
 bp = Blueprint("checkin", __name__)
 door_staff_required = roles_required(Role.DOOR_STAFF)
@@ -187,13 +187,6 @@ api_scan.required_roles = (Role.DOOR_STAFF,)
 
 
 # --- the scanner page --------------------------------------------------------------------------
-
-
-def _edition() -> Edition:
-    edition = current_edition()
-    if edition is None:
-        abort(404)
-    return edition
 
 
 def _selected_list(edition: Edition, slug: str | None) -> CheckInList | None:

@@ -28,6 +28,7 @@ from convention.events.models import (
     Visibility,
 )
 from convention.extensions import db
+from convention.forms import attach_error
 from convention.htmx import redirect, wants_fragment
 from convention.i18n import localized
 from convention.timeutil import local, parse_local
@@ -37,11 +38,7 @@ bp = Blueprint("events_admin", __name__, url_prefix="/admin/editions")
 
 def _attach(form, error: services.EventError) -> None:
     for name, message in error.errors.items():
-        target = getattr(form, name, None) if name else None
-        if target is not None:
-            target.errors = [*target.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
+        attach_error(form, message, name)
 
 
 def _edition(edition_id: int) -> Edition:

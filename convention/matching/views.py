@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from convention.accounts.access import login_required, organiser_required, roles_required
 from convention.accounts.models import Role
 from convention.events.models import Session, SessionKind
-from convention.events.services import current_edition
 from convention.extensions import db
 from convention.htmx import redirect, render, wants_fragment
 from convention.matching import services
@@ -33,12 +32,9 @@ from convention.matching.models import (
     RequestState,
 )
 from convention.registration.models import Registration, RegistrationStatus
+from convention.web import current_edition_or_404 as _edition
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
-
-
-def _edition():
-    return current_edition() or abort(404)
 
 
 def _my_profile(edition):

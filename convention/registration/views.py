@@ -26,6 +26,7 @@ from convention.accounts.models import ParticipantCategory
 from convention.events.models import Session
 from convention.events.services import current_edition
 from convention.extensions import db, limiter
+from convention.forms import attach_error
 from convention.htmx import is_htmx, redirect, render
 from convention.i18n import localized
 from convention.registration import services
@@ -47,26 +48,14 @@ from convention.registration.models import (
 )
 from convention.registration.services import RegistrationError
 from convention.timeutil import local, parse_local
+from convention.web import current_edition_or_404 as _edition
 
 bp = Blueprint("registration", __name__)
 admin = Blueprint("registration_admin", __name__, url_prefix="/admin")
 
 
-def _edition():
-    edition = current_edition()
-    if edition is None:
-        abort(404)
-    return edition
-
-
-def _attach(form, error: Exception) -> None:
-    """Show a service's refusal beside its field (or above the form)."""
-    name = {"university_id": "university"}.get(getattr(error, "field", None) or "")
-    field = getattr(form, name or getattr(error, "field", None) or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
+def _attach(form, error) -> None:
+    attach_error(form, error, aliases={"university_id": "university"})
 
 
 def _university_choices() -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from convention import storage
 from convention.accounts.access import login_required, organiser_required
 from convention.events.services import current_edition
 from convention.extensions import db
+from convention.forms import attach_error as _attach
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
 from convention.sponsors import floorplan, services
@@ -44,24 +45,10 @@ from convention.sponsors.models import (
     SponsorTier,
 )
 from convention.sponsors.services import STATUS_LABELS, SponsorError
+from convention.web import current_edition_or_404 as _edition
 
 bp = Blueprint("sponsors", __name__)
 admin = Blueprint("sponsors_admin", __name__, url_prefix="/admin/sponsors")
-
-
-def _edition():
-    edition = current_edition()
-    if edition is None:
-        abort(404)
-    return edition
-
-
-def _attach(form, error: SponsorError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 def _labels() -> dict:
