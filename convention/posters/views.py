@@ -378,6 +378,17 @@ def review(assignment_id: int):
             errors=errors,
             form_values=request.form,
             reviewing=services.can_review_now(call),
+            # Once this one is saved: where the reviewer goes next.
+            next_assignment=next(
+                (
+                    other
+                    for other in services.assignments_of(current_user)
+                    if other.review is None and other.id != assignment.id
+                ),
+                None,
+            )
+            if review_row
+            else None,
         ),
     ), status
 

@@ -111,3 +111,29 @@ def test_an_accepted_student_sees_board_time_and_room(clock, app):
 
     assert "Board 1" in page and "Please stand by your poster from" in page
     assert "Poster session · Room: Exhibition Hall" in page
+
+
+def test_after_saving_a_review_the_reviewer_is_pointed_to_the_next_one(clock, app):
+    call = make_call()
+    minato = make_university("Minato University")
+    reviewer = make_reviewer("Reviewer", make_university("Harbour Tech"))
+    reviewer.language = "en"
+    db.session.commit()
+    first = submitted_poster(call, make_student("A"), minato)
+    second = submitted_poster(call, make_student("B"), minato)
+    assignments = [services.assign(first, reviewer), services.assign(second, reviewer)]
+    clock.move_to(DURING_REVIEW)
+    client = login(app.test_client(), reviewer)
+    scores = {f"score_{c.id}": "4" for c in call.categories}
+
+    page = text(
+        client.post(f"/review/posters/{assignments[0].id}", data=scores, follow_redirects=True)
+    )
+    assert "Your review is saved." in page
+    assert f'href="/review/posters/{assignments[1].id}"' in page
+    assert f"Next poster to review: poster {second.id}" in page
+
+    page = text(
+        client.post(f"/review/posters/{assignments[1].id}", data=scores, follow_redirects=True)
+    )
+    assert "All your reviews are done" in page and "Next poster to review" not in page
