@@ -683,7 +683,12 @@ def reviewers():
         form.university_id.choices = []
         raw = request.form.get("university_id", "")
         try:
-            university_id = None if raw in ("", "none") else int(raw)
+            if raw == "":  # "Not recorded" kept: saving it must not record "no university"
+                raise PosterError(
+                    _("Choose the reviewer's university, or “No university”."),
+                    field="university_id",
+                )
+            university_id = None if raw == "none" else int(raw)
             services.set_reviewer_university(user, university_id)
             flash(_("Saved."), "success")
             return redirect(url_for("posters_admin.reviewers"))

@@ -122,6 +122,14 @@ def test_reviewer_university_is_recorded_by_organisers(clock, organiser_client):
     assert response.status_code == 422
     assert "Choose a university from the list." in text(response)
     assert services.profile_of(reviewer).university_id == university.id
+    # Saving "Not recorded" for someone unrecorded records nothing (not "no university").
+    newcomer = make_reviewer("Newcomer", recorded=False)
+    response = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": str(newcomer.id), "university_id": ""}
+    )
+    assert response.status_code == 422
+    assert "Choose the reviewer&#39;s university" in text(response)
+    assert services.profile_of(newcomer) is None
     # Someone without the reviewer role cannot be recorded as one.
     plain = make_user(name="Not A Reviewer")
     response = organiser_client.post(
