@@ -137,3 +137,21 @@ def test_after_saving_a_review_the_reviewer_is_pointed_to_the_next_one(clock, ap
         client.post(f"/review/posters/{assignments[1].id}", data=scores, follow_redirects=True)
     )
     assert "All your reviews are done" in page and "Next poster to review" not in page
+
+
+def test_poster_session_actions_wait_for_the_release(clock, organiser_client):
+    call = make_call()
+    poster = submitted_poster(call, make_student(), make_university("Minato University"))
+    clock.move_to(SELECTION)
+
+    page = text(organiser_client.get("/admin/posters/session"))
+    assert "come once the decisions are released" in page
+    assert 'action="/admin/posters/boards"' not in page and "accepted.csv" not in page
+    assert 'action="/admin/posters/voting"' not in page
+
+    services.decide(poster, Decision.ACCEPT)
+    services.release_decisions(call)
+    page = text(organiser_client.get("/admin/posters/session"))
+    assert "come once the decisions are released" not in page
+    assert 'action="/admin/posters/boards"' in page and 'href="/admin/posters/accepted.csv"' in page
+    assert "Open the audience vote" in page
