@@ -15,6 +15,7 @@ from convention.events.models import Session, SessionKind
 from convention.events.services import current_edition
 from convention.extensions import db
 from convention.htmx import redirect, render, wants_fragment
+from convention.i18n import localized
 from convention.posters import services
 from convention.posters.forms import (
     LANGUAGE_LABELS,
@@ -454,7 +455,7 @@ def call_settings():
         .order_by(Session.starts_at)
     ).all()
     form.session_id.choices = [("", _("No poster session yet"))] + [
-        (session.id, f"{session.title_en} ({local(session.starts_at):%Y-%m-%d %H:%M})")
+        (session.id, f"{localized(session, 'title')} ({local(session.starts_at):%Y-%m-%d %H:%M})")
         for session in sessions
     ]
     if request.method == "GET" and call is not None:

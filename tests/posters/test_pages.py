@@ -155,3 +155,12 @@ def test_poster_session_actions_wait_for_the_release(clock, organiser_client):
     assert "come once the decisions are released" not in page
     assert 'action="/admin/posters/boards"' in page and 'href="/admin/posters/accepted.csv"' in page
     assert "Open the audience vote" in page
+
+
+def test_call_settings_name_the_poster_session_in_the_organisers_language(clock, app, organiser):
+    call = make_call()
+    call.session.title_ja = "学生ポスターセッション"
+    organiser.language = "ja"
+    db.session.commit()
+    page = text(login(app.test_client(), organiser).get("/admin/posters"))
+    assert "学生ポスターセッション (" in page and "Poster session (" not in page
