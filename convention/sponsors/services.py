@@ -604,6 +604,14 @@ def approve(
             claim.kind = ClaimKind.SOLD
         application.decided_at = now or utcnow()
         application.decided_by_id = organiser.id
+        lines = order_lines(application)
+        if not any(line.unit_price for line in lines):
+            # An in-kind partner or a free booth: nothing to invoice, it is settled at once.
+            move(application, ApplicationStatus.PAID)
+            application.paid_at = application.decided_at
+            _mail(application, "sponsors/approved")
+            db.session.commit()
+            return application
         user = application.user
         order = billing.create_order(
             billing.Buyer(
@@ -617,7 +625,7 @@ def approve(
                 language=application.language,
             ),
             ProductFamily.SPONSORSHIP if application.tier_id else ProductFamily.BOOTH,
-            order_lines(application),
+            lines,
             edition=application.edition,
             source=SOURCE,
             source_id=application.id,

@@ -302,3 +302,17 @@ def test_a_cancellation_outside_a_request_also_closes_the_pass_codes(app):
 
     with pytest.raises(RegistrationError, match="Sales for this ticket closed"):
         register_with_pass(edition, staff_pass.code, "Too Late")
+
+
+def test_an_application_with_nothing_to_pay_is_settled_on_approval(app, outbox):
+    edition = make_sponsor_edition()
+    partner = make_tier(edition, name_en="Media partner", price=0, complimentary_passes=2)
+    application = apply(edition, partner)
+    services.approve(application, make_user(roles=("organiser",)))
+
+    application = db.session.get(SponsorApplication, application.id)
+    assert application.status == ApplicationStatus.PAID
+    assert services.order_of(application) is None  # no invoice for nothing
+    assert len(services.ensure_passes(application)) == 1  # one code, two places
+    approved = [m for m in outbox() if m.template == "sponsors/approved"][-1]
+    assert "There is nothing to pay" in approved.body_text
