@@ -23,6 +23,7 @@ from convention.accounts import services as accounts
 from convention.accounts.access import login_required, organiser_required
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.accounts.models import ParticipantCategory
+from convention.countries import country_name
 from convention.events.models import Session
 from convention.events.services import current_edition
 from convention.extensions import db, limiter
@@ -252,6 +253,7 @@ def my_registration():
         signup_labels=services.SIGNUP_LABELS,
         waitlist_position=_waitlist_position(registration),
         order=services.payment_order(registration),
+        country_name=country_name,
     )
 
 
@@ -597,6 +599,7 @@ def registration_detail(registration_id: int):
         category_labels=CATEGORY_LABELS,
         sector_labels=services.SECTORS,
         transitions=services.REGISTRATION_TRANSITIONS[registration.status],
+        country_name=country_name,
     )
 
 

@@ -24,6 +24,7 @@ from convention.extensions import db
 from convention.forms import attach_error as _attach
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
+from convention.registration.services import STATUS_LABELS as REGISTRATION_STATUS_LABELS
 from convention.sponsors import floorplan, services
 from convention.sponsors.forms import (
     LOGO_SIZE_LABELS,
@@ -56,6 +57,7 @@ def _labels() -> dict:
         "status_labels": STATUS_LABELS,
         "rating_labels": services.RATING_LABELS,
         "logo_size_labels": LOGO_SIZE_LABELS,
+        "registration_status_labels": REGISTRATION_STATUS_LABELS,
     }
 
 

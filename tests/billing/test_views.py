@@ -121,6 +121,7 @@ def test_organiser_creates_issues_and_records_payment(app, organiser_client, iss
     assert issued.status_code == 303
     page = organiser_client.get(order_url)
     assert "INV-000001" in page.text and "¥330,000" in page.text
+    assert "Invoice (English)" in page.text  # the invoice's language named, not coded
     mail = outbox()[-1]
     assert mail.recipient == "ken@solar.example" and "INV-000001" in mail.subject
 

@@ -172,7 +172,7 @@ def test_session_detail_shows_speakers_description_room_and_stream(client, editi
     assert "Opening ceremony" in page
     assert "Mayor Yamada, City of Yokohama" in page
     assert "Welcome by the mayor." in page
-    assert "Main Hall, PACIFICO Yokohama" in page
+    assert "Main Hall · PACIFICO Yokohama" in page  # the separator of every page, not ", "
     assert "https://stream.example.org/opening" in page
     assert 'href="/programme/opening.ics"' in page and "Add to calendar" in page
     assert "10:00</time>–<time" in page and "11:00</time>" in page

@@ -243,6 +243,14 @@ def test_organiser_sets_up_runs_publishes_and_moves(
     assert "Da Nang City already has meeting" in refused.text
     db.session.refresh(first)
     assert first.slot_id != second.slot_id
+    assert 'id="move-form"' in refused.text
+    # Once every meeting took place, the move form is no empty list but a sentence.
+    for meeting in meetings:
+        meeting.status = MeetingStatus.HELD
+    db.session.commit()
+    done = organiser_client.get(base).text
+    assert 'id="move-form"' not in done
+    assert "No meeting can be moved: only draft or scheduled meetings can." in done
 
 
 def test_organiser_coordinates_and_expires(organiser_client, pair, make_profile):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -238,6 +239,7 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
     assert boards == [1, 2, 3, 4]
     programme = text(client.get("/posters"))
     assert "Board 1" in programme and "屋上太陽光の最適配置" in programme
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d JST</time>", programme)  # the zone once, at the end
     assert "研究3" not in programme and "研究2" not in programme  # rejected, waitlisted
     fragment = client.get(
         f"/posters?track={call.tracks[1].code}",

@@ -246,6 +246,8 @@ def test_edit_answers(attendee_client, attendee, general):
     )
     assert response.status_code == 303
     assert registration.organization == "New Org" and registration.country == "DE"
+    answers = attendee_client.get("/my/registration", headers=EN).text
+    assert "<dd>Germany</dd>" in answers and "<dd>DE</dd>" not in answers  # named, not coded
     bad = attendee_client.post(
         "/my/registration/edit", data={"organization": "y" * 500, "country": "DE"}, headers=EN
     )

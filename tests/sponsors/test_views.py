@@ -221,6 +221,9 @@ def test_the_public_page_groups_sponsors_by_tier_in_both_languages(app):
     assert english.index("Platinum") < english.index("Plat Co") < english.index("Gold Company")
     assert "Under Review Co" not in english
     assert "sold out" in english  # Platinum's only place is taken
+    make_tier(edition, "Silver", name_ja="シルバー", position=2, quantity=3)
+    english = app.test_client().get("/sponsors", headers={"Accept-Language": "en"}).text
+    assert "3 sponsorships left" in english  # a tier is not a seat
     japanese = app.test_client().get("/sponsors", headers={"Accept-Language": "ja"}).text
     assert japanese.index("プラチナ") < japanese.index("白金の会社") < japanese.index("金の会社")
 
@@ -283,6 +286,18 @@ def test_the_portal_link_shows_for_applicants_and_booth_staff_only(app, attendee
     assert nav not in attendee_client.get("/programme").text
     assert nav not in app.test_client().get("/programme").text
     assert '<a href="/sponsors"' in app.test_client().get("/programme").text
+
+
+def test_the_portal_names_a_pass_holders_registration_status_in_words(app):
+    from tests.sponsors.helpers import register_with_pass
+
+    edition = make_sponsor_edition()
+    owner = make_user()
+    application = paid_application(edition, make_tier(edition), user=owner)
+    (staff_pass,) = services.ensure_passes(application)
+    register_with_pass(edition, staff_pass.code)
+    page = login(app.test_client(), owner).get(f"/my/sponsor/{application.id}").text
+    assert ">Confirmed</span>" in page and ">confirmed</span>" not in page
 
 
 def test_organisers_draw_booths_and_options(app, organiser_client):
