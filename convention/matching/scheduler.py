@@ -14,13 +14,17 @@ Model (OR-Tools CP-SAT), after Bofill et al., JAIR 74 (2022); see `_Model`:
   at some earlier slot"; the breaks are the sum of brk (a MaxSAT-like objective that CP-SAT's
   core-based workers bound from below). Participants with a single meeting get none.
 Implied constraints: a participant is busy in exactly as many slots as they have meetings held;
-when all are held, they need at least as many breaks as their own slot domains force.
+when all are held, they need at least as many breaks as their own meetings force (`_break_floor`:
+can the meetings be matched to one run of slots, to two?), and a participant without a break
+has one run of busy slots from some start (`zero`/`first` literals channelled to busy).
 
 Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
 scheduled meetings weighted by priority (skipped when the start already holds them all); then
 fix that value and minimise the total breaks. A greedy schedule polished by hill climbing (also
-the answer when no solver time is allowed) is the solver's complete first hint. `optimal` is
-reported only when both phases are proven; `stats["bound"]` gives the proven lower bound.
+the answer when no solver time is allowed) is the solver's complete first hint. Before phase 2
+and between its two rounds, simulated annealing (`anneal`, moves and exchanges of meetings)
+improves the hint. `optimal` is reported only when both phases are proven (the breaks meet a
+proven lower bound); `stats["bound"]` gives that bound.
 """
 
 from __future__ import annotations
@@ -312,6 +316,125 @@ def improve(inst: _Instance, placed: dict[str, int], budget: float) -> dict[str,
     return placed
 
 
+def _cost(busy: set[int]) -> int:
+    """What annealing minimises for one participant: the breaks, weighted, plus the idle slots
+    between their first and last meeting, which slopes the plateaus between two break counts."""
+    if not busy:
+        return 0
+    return 4 * count_breaks(busy) + max(busy) - min(busy) + 1 - len(busy)
+
+
+def anneal(
+    inst: _Instance, placed: dict[str, int], budget: float, seed: int = 0, enough: int = 0
+) -> dict[str, int]:
+    """Simulated annealing on the breaks of a schedule, within `budget` seconds; returns the best
+    schedule seen (never worse than `placed`). Stops early at `enough` breaks (a known lower
+    bound) or after a quarter of the budget without a better schedule. Keeps the scheduled
+    set, the hard rules and the cap. Moves: a meeting to another slot of its domain where
+    everyone is free and a table is left, or two meetings exchange their slots. An exchange of
+    two meetings of one participant leaves that participant's slots as they are and reorders
+    the partners' days: the move that packs the light participants around the popular ones'
+    runs, which single moves cannot. It minimises breaks (weighted) plus the idle slots inside
+    each day, so that moves towards fewer breaks are downhill before the break disappears."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    deadline = time.perf_counter() + budget
+    movable = [i for i, m in enumerate(inst.meetings) if m.fixed is None and m.id in placed]
+    if not movable:
+        return dict(placed)
+    slot_of = {i: placed[m.id] for i, m in enumerate(inst.meetings) if m.id in placed}
+    at: dict[tuple[str, int], int] = {}  # (person, slot) -> meeting index
+    in_slot: dict[int, list[int]] = {s: [] for s in range(inst.slots)}
+    for i, slot in slot_of.items():
+        in_slot[slot].append(i)
+        for person in inst.meetings[i].participants:
+            at[person, slot] = i
+    busy: dict[str, set[int]] = {}
+    for person, slot in at:
+        busy.setdefault(person, set()).add(slot)
+    breaks = {person: _cost(slots) for person, slots in busy.items()}
+    total = sum(breaks.values())
+    real = {person: count_breaks(slots) for person, slots in busy.items()}
+    current = best_total = sum(real.values())
+    best = dict(slot_of)
+    domains = {i: sorted(_domain(inst.meetings[i])) for i in movable}
+    cap = inst.max_breaks
+    temperature, steps = 2.5, 0
+
+    def apply(changes: list[tuple[int, int]]) -> None:
+        for i, _slot in changes:  # lift every moved meeting first, then put them down
+            old = slot_of[i]
+            in_slot[old].remove(i)
+            for person in inst.meetings[i].participants:
+                del at[person, old]
+                busy[person].discard(old)
+        for i, slot in changes:
+            slot_of[i] = slot
+            in_slot[slot].append(i)
+            for person in inst.meetings[i].participants:
+                at[person, slot] = i
+                busy[person].add(slot)
+
+    patience = budget / 4
+    last_better = time.perf_counter()
+    while best_total > enough:
+        steps += 1
+        if steps % 200 == 0:
+            now = time.perf_counter()
+            if now >= deadline or now - last_better > patience:
+                break
+            temperature *= 0.97
+            if temperature < 0.3:  # cooled down: heat up again from where it stands
+                temperature = 2.5
+        i = rng.choice(movable)
+        meeting = inst.meetings[i]
+        source = slot_of[i]
+        broken = [p for p in meeting.participants if real[p]]
+        if broken and rng.random() < 0.5:
+            # Aim at a gap in the day of a participant with a break, or just beside the day.
+            mine = busy[rng.choice(broken)]
+            near = [t for t in domains[i] if min(mine) - 1 <= t <= max(mine) + 1 and t not in mine]
+            target = rng.choice(near) if near else rng.choice(domains[i])
+        else:
+            target = rng.choice(domains[i])
+        if target == source:
+            continue
+        blockers = {at[p, target] for p in meeting.participants if (p, target) in at}
+        if not blockers and len(in_slot[target]) < inst.tables:
+            changes = [(i, target)]
+        elif len(blockers) <= 1:
+            j = blockers.pop() if blockers else rng.choice(in_slot[target])
+            if j not in domains or source not in domains[j]:
+                continue
+            if any((p, source) in at and at[p, source] != i for p in inst.meetings[j].participants):
+                continue
+            changes = [(i, target), (j, source)]
+        else:
+            continue
+        people = {p for k, _ in changes for p in inst.meetings[k].participants}
+        before = sum(breaks[p] for p in people)
+        apply(changes)
+        after = {p: _cost(busy[p]) for p in people}
+        delta = sum(after.values()) - before
+        over = cap is not None and any(count_breaks(busy[p]) > cap for p in people)
+        if not over and (delta <= 0 or rng.random() < math.exp(-delta / temperature)):
+            breaks.update(after)
+            total += delta
+            for person in people:
+                counted = count_breaks(busy[person])
+                current += counted - real[person]
+                real[person] = counted
+            if current < best_total:
+                best_total, best = current, dict(slot_of)
+                last_better = time.perf_counter()
+        else:
+            apply([(k, s) for (k, _), s in zip(changes, [source, target], strict=False)])
+    result = {inst.meetings[i].id: slot for i, slot in best.items()}
+    return result
+
+
 # --- CP-SAT ------------------------------------------------------------------------------------
 
 
@@ -338,6 +461,49 @@ def _min_runs(count: int, free: list[int]) -> int:
         if covered >= count:
             return runs
     return max(1, len(lengths))
+
+
+def _matches_all(domains: list[list[int]], busy: set[int]) -> bool:
+    """Can each meeting take its own slot of `busy` within its domain (bipartite matching)?"""
+    owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for slot in domains[i]:
+            if slot in busy and slot not in seen:
+                seen.add(slot)
+                if slot not in owner or augment(owner[slot], seen):
+                    owner[slot] = i
+                    return True
+        return False
+
+    return all(augment(i, set()) for i in range(len(domains)))
+
+
+def _break_floor(domains: list[list[int]], slots: int) -> int:
+    """Fewest breaks one participant can have with all of `domains` (their meetings) held, on
+    their own: 0 when some run of consecutive slots admits a matching of meetings to slots, 1
+    when two runs do, else at least what `_min_runs` gives (and 2). Exact up to 1: stronger
+    than `_min_runs`, which only looks at the union of the domains (implied constraint)."""
+    count = len(domains)
+    free = sorted({s for d in domains for s in d})
+    floor = _min_runs(count, free) - 1
+    if count < 2 or floor > 1:
+        return max(floor, 0)
+    usable = set(free)
+    for start in range(slots - count + 1):
+        run = set(range(start, start + count))
+        if run <= usable and _matches_all(domains, run):
+            return 0
+    for first in range(slots):
+        for length in range(1, count):
+            head = set(range(first, first + length))
+            if not head <= usable:
+                break
+            for second in range(first + length + 1, slots - (count - length) + 1):
+                busy = head | set(range(second, second + count - length))
+                if busy <= usable and _matches_all(domains, busy):
+                    return 1
+    return 2
 
 
 def default_workers() -> int:
@@ -430,6 +596,8 @@ class _Model:
         self.brk: dict[tuple[str, int], object] = {}
         self.before: dict[tuple[str, int], object] = {}
         self.breaks_of: dict[str, list] = {}
+        self.zero: dict[str, object] = {}
+        self.first: dict[str, dict[int, object]] = {}
         for person, indexes in per_person.items():
             for slot in range(inst.slots):
                 vars_ = by_person_slot.get((person, slot))
@@ -471,12 +639,39 @@ class _Model:
             if inst.max_breaks is not None and len(breaks) > inst.max_breaks:
                 model.Add(sum(breaks) <= inst.max_breaks)
             if all_held and breaks:
-                free = sorted({s for i in indexes for s in _domain(inst.meetings[i])})
-                floor = _min_runs(len(indexes), free) - 1
+                floor = _break_floor([_domain(inst.meetings[i]) for i in indexes], inst.slots)
                 if floor > 0:
                     model.Add(sum(breaks) >= floor)
+                self._add_block(person, len(indexes), busy, breaks)
         self.breaks = [k for ks in self.breaks_of.values() for k in ks]
         self.score = sum(m.priority * h for m, h in zip(inst.meetings, self.held, strict=True))
+
+    def _add_block(self, person: str, count: int, busy: list, breaks: list) -> None:
+        """Implied, with every meeting held: `zero[person]` holds when they have no break, and
+        then their busy slots are exactly one run of `count` slots from some start. The starts
+        channel the busy literals much more tightly than the break literals alone."""
+        model = self.model
+        starts = [
+            a
+            for a in range(self.inst.slots - count + 1)
+            if all(busy[s] is not None for s in range(a, a + count))
+        ]
+        if not starts:
+            return  # no run of that length: the floor already forces a break
+        zero = model.NewBoolVar(f"zero_{person}")
+        self.zero[person] = zero
+        first = {a: model.NewBoolVar(f"start_{person}_{a}") for a in starts}
+        self.first[person] = first
+        model.Add(sum(first.values()) == zero)
+        model.Add(sum(breaks) == 0).OnlyEnforceIf(zero)
+        model.AddBoolOr(breaks + [zero])  # no break: a single run
+        for slot, b in enumerate(busy):
+            if b is None:
+                continue
+            cover = [first[a] for a in starts if a <= slot < a + count]
+            if cover:
+                model.Add(b >= sum(cover))
+            model.Add(b <= sum(cover) + 1 - zero)
 
     def hint(self, placed: dict[str, int]) -> None:
         """A complete hint (every variable) lets the solver start right from a schedule."""
@@ -497,6 +692,12 @@ class _Model:
             model.AddHint(
                 var, int(slot in mine and slot - 1 not in mine and any(s < slot for s in mine))
             )
+        for person, zero in self.zero.items():
+            mine = busy_now.get(person, set())
+            single = bool(mine) and max(mine) - min(mine) + 1 == len(mine)
+            model.AddHint(zero, int(single))
+            for start, var in self.first[person].items():
+                model.AddHint(var, int(single and start == min(mine)))
 
     def placed(self, solver) -> dict[str, int]:
         return {
@@ -544,26 +745,55 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             if best_score > hint_score or _total_breaks(inst, found) < _total_breaks(inst, hint):
                 hint = found
 
-    # Phase 2: keep that score, fewest breaks.
+    # Phase 2: keep that score, fewest breaks. The solver's LNS rarely finds the exchanges
+    # that pack the partners' days around a popular participant, so annealing works on the
+    # start and between rounds: two solver rounds, the second from the annealed best of the
+    # first. The proven bound of every round stands (same model), so the best schedule is
+    # optimal as soon as it meets the highest bound, the sum of the participants' floors first.
+    floors = _floor_total(inst) if best_score == upper else 0
+    hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=floors)
+    stats["annealed_breaks"] = best_breaks = _total_breaks(inst, hint)
+    bound = floors if best_score == upper else 0
+    if best_breaks <= bound:
+        stats["bound"] = bound
+        return _output(inst, hint, "optimal", started)
     if best_score == upper:
         second = _Model(inst, all_held=True)
     else:
         second = _Model(inst, all_held=False)
         second.model.Add(second.score >= best_score)
-    second.hint(hint)
     second.model.Minimize(sum(second.breaks))
-    solver = solver_for(deadline - time.perf_counter())
-    result = solver.Solve(second.model)
-    if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if phase1_optimal:
-            stats["bound"] = int(round(solver.BestObjectiveBound()))
-        placed = second.placed(solver)
-        status = "optimal" if result == cp_model.OPTIMAL and phase1_optimal else "feasible"
-        if _total_breaks(inst, placed) > _total_breaks(inst, hint):
-            placed = hint  # the solver's last word is never worse than what it started from
-        return _output(inst, placed, status, started)
-    # Phase 2 found nothing in its time: the phase-1 (or greedy) schedule still stands.
-    return _output(inst, hint, "feasible" if hint else "timeout", started)
+    for rounds_left in (2, 1):
+        second.hint(hint)
+        left = deadline - time.perf_counter()
+        solver = solver_for(left / rounds_left if rounds_left > 1 else left)
+        result = solver.Solve(second.model)
+        if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        bound = max(bound, int(round(solver.BestObjectiveBound())))
+        found = second.placed(solver)
+        if _total_breaks(inst, found) < best_breaks:
+            hint, best_breaks = found, _total_breaks(inst, found)
+        if result == cp_model.OPTIMAL or best_breaks <= bound:
+            break
+        if rounds_left > 1:
+            polish = min(5.0, 0.05 * limit, max(0.0, deadline - time.perf_counter()) / 4)
+            hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
+            best_breaks = _total_breaks(inst, hint)
+    if phase1_optimal:
+        stats["bound"] = bound
+    # The best schedule is never worse than the one phase 2 started from.
+    status = "optimal" if phase1_optimal and best_breaks <= bound else "feasible"
+    return _output(inst, hint, status if hint else "timeout", started)
+
+
+def _floor_total(inst: _Instance) -> int:
+    """The sum of every participant's own break floor: a lower bound with every meeting held."""
+    domains: dict[str, list[list[int]]] = {}
+    for meeting in inst.meetings:
+        for person in meeting.participants:
+            domains.setdefault(person, []).append(_domain(meeting))
+    return sum(_break_floor(d, inst.slots) for d in domains.values() if len(d) > 1)
 
 
 def _total_breaks(inst: _Instance, placed: dict[str, int]) -> int:
