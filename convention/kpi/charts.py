@@ -7,6 +7,8 @@ picture of them (role="img" with a label).
 
 from __future__ import annotations
 
+from unicodedata import east_asian_width
+
 from markupsafe import Markup, escape
 
 from convention.kpi.services import Breakdown
@@ -21,9 +23,23 @@ MAX_ROWS = 12
 COLOURS = ("#1b6b3a", "#8cc9a0")
 
 
-def _short(text: str, limit: int = 16) -> str:
+def _text_width(text: str) -> float:
+    """Rough width in drawing units: a Japanese character is a full em, a Latin one about half."""
+    return sum(
+        FONT if east_asian_width(char) in "WF" else FONT * (0.68 if char.isupper() else 0.58)
+        for char in text
+    )
+
+
+def _short(text: str, limit: float = LABEL_WIDTH - 10) -> str:
+    """Cut a row label to fit left of the bars (it is right-aligned, so an overlong one ran off
+    the left edge). Counting characters let Japanese labels run twice as wide as Latin ones."""
     text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if _text_width(text) <= limit:
+        return text
+    while text and _text_width(text + "…") > limit:
+        text = text[:-1]
+    return text + "…"
 
 
 def _svg(height: float, label: str, body: list[str]) -> Markup:
