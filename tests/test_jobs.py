@@ -65,6 +65,16 @@ def test_progress_fragment_polls_until_the_job_is_finished(app, organiser_client
     assert "<html" in page.text
 
 
+def test_the_job_page_links_back_to_where_the_job_was_started(app, organiser_client):
+    archive = BackgroundJob(kind="invoices", status=JobStatus.DONE, progress=100)
+    unknown = BackgroundJob(kind="something-else", status=JobStatus.DONE, progress=100)
+    db.session.add_all([archive, unknown])
+    db.session.commit()
+    page = organiser_client.get(f"/admin/jobs/{archive.id}").text
+    assert '<a href="/admin/billing/">← Back</a>' in page
+    assert "← Back" not in organiser_client.get(f"/admin/jobs/{unknown.id}").text
+
+
 @pytest.fixture
 def redis_queue_app(app):
     try:

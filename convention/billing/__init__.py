@@ -31,5 +31,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhook_bp)
     app.register_blueprint(cli)
     add_nav(app, "staff", "billing.dashboard", _l("Billing"), Role.ORGANISER)
-    describe("reminders", _l("Payment reminders"))
-    describe("invoices", _l("All invoices as PDFs"))
+    describe("reminders", _l("Payment reminders"), back="billing.dashboard")
+    describe("invoices", _l("All invoices as PDFs"), back="billing.dashboard")

@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(views.bp)
     app.register_blueprint(cli.cli)
-    describe("badges", _l("Badges for printing"))
+    describe("badges", _l("Badges for printing"), back="checkin.admin_lists")
     app.jinja_env.filters["scan_reason"] = _scan_reason
     app.jinja_env.filters["category_label"] = _category_label
     add_nav(app, "staff", "checkin.scanner", _l("Scan badges"), Role.DOOR_STAFF)

@@ -14,10 +14,14 @@ from flask import Flask, current_app, has_app_context
 QUEUE_NAME = "convention"
 # What the organiser reads for each kind of tracked job; features add theirs with `describe`.
 KIND_LABELS: dict[str, object] = {}
+# The page a job was started from (an endpoint), for the job page's back link.
+KIND_BACK: dict[str, str] = {}
 
 
-def describe(kind: str, label) -> None:
+def describe(kind: str, label, back: str | None = None) -> None:
     KIND_LABELS[kind] = label
+    if back:
+        KIND_BACK[kind] = back
 
 
 def resolve(path: str):

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 
 from convention import storage
 from convention.accounts.access import organiser_required
 from convention.extensions import db
 from convention.htmx import wants_fragment
+from convention.jobs import KIND_BACK
 from convention.jobs.models import BackgroundJob
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
@@ -21,7 +22,8 @@ def job(job_id: int):
     if wants_fragment(f"job-{job_id}"):
         status = STOP_POLLING if found.status.finished else 200
         return render_template("jobs/_progress.html", job=found), status
-    return render_template("jobs/job.html", job=found)
+    back = KIND_BACK.get(found.kind)
+    return render_template("jobs/job.html", job=found, back_url=url_for(back) if back else None)
 
 
 DOWNLOAD_TYPES = {"pdf": "application/pdf", "zip": "application/zip", "csv": "text/csv"}
