@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import (
@@ -146,6 +146,19 @@ def current_edition_or_404():
     return current_edition() or abort(404)
 
 
+# A CLDR date pattern, translated like any text: each language writes a day heading its own
+# way (Thursday, November 20, 2025 · 2025年11月20日(木)).
+DAY_PATTERN = _l("EEEE, MMMM d, y")
+
+
+def format_day(day: date | datetime) -> str:
+    """A day as headings show it, with its weekday; a datetime counts by its day in the
+    event's zone."""
+    if isinstance(day, datetime):
+        day = local(day).date()
+    return format_date(day, str(DAY_PATTERN))
+
+
 def format_local(moment: datetime | None, pattern: str = "medium") -> str:
     """A datetime in the event's zone, formatted for the current language."""
     if moment is None:
@@ -191,6 +204,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["format_date"] = format_date
+    app.jinja_env.filters["day"] = format_day
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.context_processor

@@ -264,3 +264,8 @@ def test_running_session_is_marked_now_on(client, app):
     page = client.get("/programme", headers=EN).text
     assert "Now on" in page
     assert "Now on" in client.get("/programme/running", headers=EN).text
+
+
+def test_day_headings_read_naturally_in_japanese(client, edition):
+    page = client.get("/programme", headers={"Accept-Language": "ja"}).text
+    assert "2025年11月20日(木)" in page and "2025年11月21日(金)" in page
