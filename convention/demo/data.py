@@ -15,6 +15,8 @@ DEMO_ACCOUNTS = {
     "door staff": ("door@convention.example", "door-demo-pass", Role.DOOR_STAFF),
     "reviewer": ("reviewer@convention.example", "reviewer-demo-pass", Role.REVIEWER),
 }
+# Names as the city's staff and volunteers would have them.
+DEMO_NAMES = {"organiser": "山田 花子", "door staff": "鈴木 一郎", "reviewer": "田中 誠"}
 
 # Dependency order: people register, pay, get scanned; sponsors scan leads among those who
 # came in; KPIs read all of that.
@@ -23,7 +25,7 @@ FEATURES = ("registration", "billing", "posters", "matching", "checkin", "sponso
 
 def load() -> dict[str, tuple[str, str]]:
     for role_name, (email, password, role) in DEMO_ACCOUNTS.items():
-        create_staff_user(email, password, f"Demo {role_name}", role)
+        create_staff_user(email, password, DEMO_NAMES[role_name], role)
     edition = events_demo.load()
     accounts = {name: (email, password) for name, (email, password, _) in DEMO_ACCOUNTS.items()}
     for feature in FEATURES:

@@ -232,7 +232,7 @@ def load(edition: Edition) -> None:
     db.session.commit()
 
     demo_reviewer = find_user("reviewer@convention.example") or create_staff_user(
-        "reviewer@convention.example", "reviewer-demo-pass", "Demo reviewer", Role.REVIEWER
+        "reviewer@convention.example", "reviewer-demo-pass", "田中 誠", Role.REVIEWER
     )
     services.set_reviewer_university(
         demo_reviewer, _id(_university("Yokohama National University"))
