@@ -329,8 +329,8 @@ def anneal(
 ) -> dict[str, int]:
     """Simulated annealing on the breaks of a schedule, within `budget` seconds; returns the best
     schedule seen (never worse than `placed`). Stops early at `enough` breaks (a known lower
-    bound) or after a quarter of the budget without a better schedule. Keeps the scheduled
-    set, the hard rules and the cap. Moves: a meeting to another slot of its domain where
+    bound) or after a quarter of the budget (at most 1 s) without a better schedule. Keeps the
+    scheduled set, the hard rules and the cap. Moves: a meeting to another slot of its domain where
     everyone is free and a table is left, or two meetings exchange their slots. An exchange of
     two meetings of one participant leaves that participant's slots as they are and reorders
     the partners' days: the move that packs the light participants around the popular ones'
@@ -377,7 +377,7 @@ def anneal(
                 at[person, slot] = i
                 busy[person].add(slot)
 
-    patience = budget / 4
+    patience = min(budget / 4, 1.0)
     last_better = time.perf_counter()
     while best_total > enough:
         steps += 1
