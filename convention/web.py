@@ -151,6 +151,15 @@ def current_edition_or_404():
 DAY_PATTERN = _l("EEEE, MMMM d, y")
 
 
+def of_edition_or_404(model, item_id, edition):
+    """The `model` row with this id if it belongs to `edition`; 404 otherwise, so an id from
+    another edition (or none) reveals nothing."""
+    item = db.session.get(model, item_id) if item_id else None
+    if item is None or item.edition_id != edition.id:
+        abort(404)
+    return item
+
+
 def format_day(day: date | datetime) -> str:
     """A day as headings show it, with its weekday; a datetime counts by its day in the
     event's zone."""

@@ -43,6 +43,7 @@ from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
 from convention.timeutil import EVENT_ZONE, utcnow
 from convention.web import current_edition_or_404 as _edition
+from convention.web import of_edition_or_404
 
 bp = Blueprint("checkin", __name__)
 door_staff_required = roles_required(Role.DOOR_STAFF)
@@ -275,9 +276,7 @@ def manual_check_in():
     edition = _edition()
     checkin_list = _list_from_args()
     registration_id = request.form.get("registration", type=int)
-    registration = db.session.get(Registration, registration_id) if registration_id else None
-    if registration is None or registration.edition_id != edition.id:
-        abort(404)
+    registration = of_edition_or_404(Registration, registration_id, edition)
     nonce = (request.form.get("nonce") or "").strip()[: services.NONCE_MAX]
     outcome = services.scan(
         registration.badge_token,
@@ -467,11 +466,7 @@ def _list_form_page(form: ListForm, edition: Edition, checkin_list: CheckInList 
 @organiser_required
 def edit_list(list_id: int | None = None):
     edition = _edition()
-    checkin_list = None
-    if list_id is not None:
-        checkin_list = db.session.get(CheckInList, list_id)
-        if checkin_list is None or checkin_list.edition_id != edition.id:
-            abort(404)
+    checkin_list = of_edition_or_404(CheckInList, list_id, edition) if list_id is not None else None
     form = ListForm(obj=checkin_list)
     form.session_id.choices = _session_choices(edition)
     if request.method == "GET":

@@ -33,6 +33,7 @@ from convention.matching.models import (
 )
 from convention.registration.models import Registration, RegistrationStatus
 from convention.web import current_edition_or_404 as _edition
+from convention.web import of_edition_or_404
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -42,10 +43,7 @@ def _my_profile(edition):
 
 
 def _profile_or_404(profile_id: int, edition) -> MatchProfile:
-    profile = db.session.get(MatchProfile, profile_id)
-    if profile is None or profile.edition_id != edition.id:
-        abort(404)
-    return profile
+    return of_edition_or_404(MatchProfile, profile_id, edition)
 
 
 # --- directory ---------------------------------------------------------------------------------

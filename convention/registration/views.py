@@ -50,6 +50,7 @@ from convention.registration.models import (
 from convention.registration.services import RegistrationError
 from convention.timeutil import local, parse_local
 from convention.web import current_edition_or_404 as _edition
+from convention.web import of_edition_or_404
 
 bp = Blueprint("registration", __name__)
 admin = Blueprint("registration_admin", __name__, url_prefix="/admin")
@@ -447,10 +448,7 @@ def seminars():
 
 
 def _session_or_404(session_id: int, edition) -> Session:
-    session = db.session.get(Session, session_id)
-    if session is None or session.edition_id != edition.id:
-        abort(404)
-    return session
+    return of_edition_or_404(Session, session_id, edition)
 
 
 def _card_response(session, registration, error=None, message=None):
@@ -791,11 +789,11 @@ def ticket_types():
 @organiser_required
 def edit_ticket_type(ticket_type_id: int | None = None):
     edition = _edition()
-    ticket_type = None
-    if ticket_type_id is not None:
-        ticket_type = db.session.get(TicketType, ticket_type_id)
-        if ticket_type is None or ticket_type.edition_id != edition.id:
-            abort(404)
+    ticket_type = (
+        of_edition_or_404(TicketType, ticket_type_id, edition)
+        if ticket_type_id is not None
+        else None
+    )
     form = TicketTypeForm(obj=ticket_type)
     if not form.is_submitted() and ticket_type is not None:
         form.category.data = ticket_type.category.value

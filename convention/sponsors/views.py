@@ -47,6 +47,7 @@ from convention.sponsors.models import (
 )
 from convention.sponsors.services import STATUS_LABELS, SponsorError
 from convention.web import current_edition_or_404 as _edition
+from convention.web import of_edition_or_404
 
 bp = Blueprint("sponsors", __name__)
 admin = Blueprint("sponsors_admin", __name__, url_prefix="/admin/sponsors")
@@ -200,9 +201,7 @@ def apply():
 def toggle_booth(booth_id: int):
     """Pick or let go of a booth on the map: held for a few minutes while the form is filled."""
     edition = _edition()
-    booth = db.session.get(Booth, booth_id)
-    if booth is None or booth.edition_id != edition.id:
-        abort(404)
+    booth = of_edition_or_404(Booth, booth_id, edition)
     message = None
     selected = set(_int_list(request.form.getlist("booths")))
     selected.discard(booth.id)
@@ -491,11 +490,7 @@ def booths():
 @organiser_required
 def edit_booth(booth_id: int | None):
     edition = _edition()
-    booth = None
-    if booth_id is not None:
-        booth = db.session.get(Booth, booth_id)
-        if booth is None or booth.edition_id != edition.id:
-            abort(404)
+    booth = of_edition_or_404(Booth, booth_id, edition) if booth_id is not None else None
     form = BoothForm(obj=booth if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -603,11 +598,7 @@ def tiers():
 @organiser_required
 def edit_tier(tier_id: int | None):
     edition = _edition()
-    tier = None
-    if tier_id is not None:
-        tier = db.session.get(SponsorTier, tier_id)
-        if tier is None or tier.edition_id != edition.id:
-            abort(404)
+    tier = of_edition_or_404(SponsorTier, tier_id, edition) if tier_id is not None else None
     form = TierForm(obj=tier if request.method == "GET" else None)
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in services.TIER_FIELDS}
