@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from convention.accounts.models import ParticipantCategory, Role, User
 from convention.billing import services as billing
@@ -266,7 +267,9 @@ def booth_states(edition: Edition, viewer: User | None = None, now=None) -> list
     claims = {
         c.booth_id: c
         for c in db.session.scalars(
-            select(BoothClaim).where(BoothClaim.booth_id.in_([b.id for b in booths]))
+            select(BoothClaim)
+            .where(BoothClaim.booth_id.in_([b.id for b in booths]))
+            .options(joinedload(BoothClaim.application))
         )
     }
     viewer_id = getattr(viewer, "id", None)
@@ -691,15 +694,29 @@ def order_of(application: SponsorApplication) -> Order | None:
     return db.session.get(Order, application.order_id) if application.order_id else None
 
 
+# What the lists show per application (tier, booth codes), loaded in one query per relation
+# instead of one per row.
+_LISTED = (
+    selectinload(SponsorApplication.tier),
+    selectinload(SponsorApplication.booths).selectinload(ApplicationBooth.booth),
+)
+
+
 def applications_of(user: User, edition: Edition | None = None) -> list[SponsorApplication]:
-    query = select(SponsorApplication).where(SponsorApplication.user_id == user.id)
+    query = (
+        select(SponsorApplication).where(SponsorApplication.user_id == user.id).options(*_LISTED)
+    )
     if edition is not None:
         query = query.where(SponsorApplication.edition_id == edition.id)
     return db.session.scalars(query.order_by(SponsorApplication.id.desc())).all()
 
 
 def applications(edition: Edition, status: ApplicationStatus | None = None):
-    query = select(SponsorApplication).where(SponsorApplication.edition_id == edition.id)
+    query = (
+        select(SponsorApplication)
+        .where(SponsorApplication.edition_id == edition.id)
+        .options(*_LISTED)
+    )
     if status is not None:
         query = query.where(SponsorApplication.status == status)
     return db.session.scalars(
@@ -1022,6 +1039,7 @@ def leads_of(application: SponsorApplication) -> list[Lead]:
             Lead.application_id == application.id,
             Registration.consent_share_with_sponsors.is_(True),
         )
+        .options(contains_eager(Lead.registration).joinedload(Registration.user))
         .order_by(Lead.last_scanned_at.desc(), Lead.id.desc())
     ).all()
 
@@ -1192,6 +1210,7 @@ def public_sponsors(edition: Edition) -> list[tuple[SponsorTier | None, list[Spo
             SponsorApplication.edition_id == edition.id,
             SponsorApplication.status.in_(PUBLIC_STATUSES),
         )
+        .options(*_LISTED)
         .order_by(SponsorApplication.company_name_en, SponsorApplication.id)
     ).all()
     groups = []
@@ -1258,10 +1277,12 @@ def revenue(edition: Edition) -> dict:
     """Net (tax-excluded) yen from sponsorship tiers and booths: paid, invoiced and still under
     review, against the edition's budget. What the city reads as "does it pay for itself"."""
     apps = db.session.scalars(
-        select(SponsorApplication).where(
+        select(SponsorApplication)
+        .where(
             SponsorApplication.edition_id == edition.id,
             SponsorApplication.status.in_(ACTIVE_STATUSES),
         )
+        .options(selectinload(SponsorApplication.booths))
     ).all()
 
     def bucket(row: RevenueRow, application: SponsorApplication, amount: int) -> None:
