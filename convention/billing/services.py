@@ -49,6 +49,7 @@ from convention.billing.models import (
     can_transition,
 )
 from convention.extensions import db
+from convention.jobs import resolve
 from convention.money import TAX_RATES
 from convention.timeutil import EVENT_ZONE, utcnow
 
@@ -92,10 +93,7 @@ def on_cancelled(family: ProductFamily | str, callback: PaidCallback | str) -> N
 
 def _fire(kind: str, order: Order) -> None:
     for callback in _hooks.get((kind, order.family), []):
-        if isinstance(callback, str):
-            module_name, _sep, attribute = callback.partition(":")
-            callback = getattr(importlib.import_module(module_name), attribute)
-        callback(order)
+        (resolve(callback) if isinstance(callback, str) else callback)(order)
 
 
 # ------------------------------------------------------------------------ issuer

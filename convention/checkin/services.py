@@ -10,7 +10,6 @@ same answer.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 import secrets
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from convention.checkin.models import (
 )
 from convention.events.models import Edition, Session, SessionKind
 from convention.extensions import db
+from convention.jobs import resolve
 from convention.registration.models import (
     Registration,
     RegistrationStatus,
@@ -411,10 +411,7 @@ def admit_without_signup(hook: AdmissionHook | str) -> None:
 def _admitted_without_signup(session_id: int) -> list[Select]:
     queries = []
     for hook in _admission_hooks:
-        if isinstance(hook, str):
-            module_name, _sep, attribute = hook.partition(":")
-            hook = getattr(importlib.import_module(module_name), attribute)
-        query = hook(session_id)
+        query = (resolve(hook) if isinstance(hook, str) else hook)(session_id)
         if query is not None:
             queries.append(query)
     return queries
@@ -447,22 +444,14 @@ def _admission_reason(context, moment: datetime) -> ScanReason | None:
     ):
         return ScanReason.NOT_YET_VALID
     if checkin_list.admission == Admission.SIGNED_UP and checkin_list.session_id is not None:
-        signed_up = db.session.scalar(
-            select(SessionSignup.id).where(
-                SessionSignup.registration_id == registration.registration_id,
-                SessionSignup.session_id == checkin_list.session_id,
-                SessionSignup.status == SignupStatus.CONFIRMED,
+        # One look-up for the sign-ups and whoever the admission hooks add (presenters).
+        on_list = db.session.scalar(
+            select(Registration.id).where(
+                Registration.id == registration.registration_id,
+                Registration.id.in_(_signed_up_ids(checkin_list.session_id).scalar_subquery()),
             )
         )
-        if signed_up is None and not any(
-            db.session.scalar(
-                select(Registration.id).where(
-                    Registration.id == registration.registration_id,
-                    Registration.id.in_(query.scalar_subquery()),
-                )
-            )
-            for query in _admitted_without_signup(checkin_list.session_id)
-        ):
+        if on_list is None:
             return ScanReason.NOT_ON_LIST
     return None
 
