@@ -222,12 +222,17 @@ def toggle_booth(booth_id: int):
 # ------------------------------------------------------------------------------ the portal
 
 
-def _my_application(application_id: int) -> SponsorApplication:
-    """Only the applicant (and organisers) see an application; anyone else gets 404."""
+def _allowed_application(application_id: int, allowed) -> SponsorApplication:
+    """The application if `allowed(current_user, application)`, else 404 (no hint it exists)."""
     application = db.session.get(SponsorApplication, application_id)
-    if application is None or not services.can_manage(current_user, application):
+    if application is None or not allowed(current_user, application):
         abort(404)
     return application
+
+
+def _my_application(application_id: int) -> SponsorApplication:
+    """Only the applicant (and organisers) see an application; anyone else gets 404."""
+    return _allowed_application(application_id, services.can_manage)
 
 
 @bp.get("/my/sponsor/")
@@ -301,10 +306,8 @@ def profile(application_id: int):
 
 
 def _scan_application(application_id: int) -> SponsorApplication:
-    application = db.session.get(SponsorApplication, application_id)
-    if application is None or not services.can_scan(current_user, application):
-        abort(404)
-    return application
+    """The applicant, its staff and organisers scan and see leads; anyone else gets 404."""
+    return _allowed_application(application_id, services.can_scan)
 
 
 def _lead_forms(leads: list[Lead]) -> dict[int, LeadForm]:
