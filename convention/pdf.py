@@ -86,3 +86,15 @@ def build(
     else:
         document.build(list(flowables))
     return buffer.getvalue()
+
+
+def response(data: bytes, filename: str):
+    """A PDF shown in the browser, never kept by a shared cache: badges and invoices carry
+    personal data."""
+    from flask import make_response
+
+    reply = make_response(data)
+    reply.headers["Content-Type"] = "application/pdf"
+    reply.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    reply.headers["Cache-Control"] = "private, no-store"
+    return reply

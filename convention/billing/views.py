@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -22,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
+from convention import pdf
 from convention.accounts.access import login_required, organiser_required
 from convention.billing import card, documents, exports, services
 from convention.billing.forms import (
@@ -62,15 +62,6 @@ my_bp = Blueprint("billing_public", __name__, url_prefix="/my/orders")
 webhook_bp = Blueprint("billing_webhook", __name__, url_prefix="/api/billing")
 
 PAGE_SIZE = 100
-
-
-def _pdf(data: bytes, filename: str, download: bool = False) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    disposition = "attachment" if download else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _labels() -> dict:
@@ -432,7 +423,7 @@ def refund(order_id: int):
 @organiser_required
 def invoice_pdf(invoice_id: int):
     invoice = db.session.get(Invoice, invoice_id) or abort(404)
-    return _pdf(documents.render(invoice), f"{invoice.display_number}.pdf")
+    return pdf.response(documents.render(invoice), f"{invoice.display_number}.pdf")
 
 
 @bp.get("/orders/<int:order_id>/receipt.pdf")
@@ -441,7 +432,9 @@ def receipt_pdf(order_id: int):
     found = _get_order(order_id)
     if found.receipt is None:
         abort(404)
-    return _pdf(documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf")
+    return pdf.response(
+        documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf"
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -667,7 +660,7 @@ def my_invoice_pdf(order_id: int, invoice_id: int):
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.order_id != found.id:
         abort(404)
-    return _pdf(documents.render(invoice), f"{invoice.display_number}.pdf")
+    return pdf.response(documents.render(invoice), f"{invoice.display_number}.pdf")
 
 
 @my_bp.get("/<int:order_id>/receipt.pdf", endpoint="receipt_pdf")
@@ -676,7 +669,9 @@ def my_receipt_pdf(order_id: int):
     found = _my_order(order_id)
     if found.receipt is None:
         abort(404)
-    return _pdf(documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf")
+    return pdf.response(
+        documents.render_receipt(found.receipt), f"{found.receipt.display_number}.pdf"
+    )
 
 
 @my_bp.post("/<int:order_id>/pay")

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -23,6 +22,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
+from convention import pdf
 from convention.accounts.access import organiser_required, roles_required
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.accounts.models import ParticipantCategory, Role
@@ -332,22 +332,14 @@ def undo(scan_id: int):
 # --- badges ------------------------------------------------------------------------------------
 
 
-def _pdf(data: bytes, filename: str) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/checkin/badges/<int:registration_id>.pdf")
 @door_staff_required
 def badge(registration_id: int):
     registration = db.session.get(Registration, registration_id)
     if registration is None:
         abort(404)
-    pdf = badges.badge_pdf([badges.badge_from_registration(registration)], title=_("Badge"))
-    return _pdf(pdf, f"badge-{registration.id}.pdf")
+    data = badges.badge_pdf([badges.badge_from_registration(registration)], title=_("Badge"))
+    return pdf.response(data, f"badge-{registration.id}.pdf")
 
 
 @bp.post("/checkin/badges")

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from convention import pdf
 from convention.accounts import services as accounts
 from convention.accounts.access import login_required, organiser_required
 from convention.accounts.forms import CATEGORY_LABELS
@@ -355,11 +356,7 @@ def badge_pdf():
     registration = _my_registration()
     if registration.status != RegistrationStatus.CONFIRMED:
         abort(404)
-    response = make_response(services.badge_pdf(registration))
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = 'inline; filename="badge.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf.response(services.badge_pdf(registration), "badge.pdf")
 
 
 @bp.get("/my/registration/calendar.ics")
