@@ -518,6 +518,41 @@ def profile_of(user: User) -> ReviewerProfile | None:
     return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user.id))
 
 
+def reviewer_loads(call: PosterCall, people: list[User]) -> tuple[dict, dict[int, int]]:
+    """The reviewers' profiles and their number of reviews in the call (withdrawn posters and
+    conflicts of interest left out, as in `assignments_of`), in two queries for the whole list."""
+    ids = [user.id for user in people] or [0]
+    profiles: dict[int, ReviewerProfile | None] = dict.fromkeys(ids)
+    profiles |= {
+        profile.user_id: profile
+        for profile in db.session.scalars(
+            select(ReviewerProfile).where(ReviewerProfile.user_id.in_(ids))
+        )
+    }
+    loads = dict.fromkeys((user.id for user in people), 0)
+    if call is None:
+        return profiles, loads
+    by_id = {user.id: user for user in people}
+    rows = db.session.scalars(
+        select(ReviewAssignment)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
+        .where(
+            ReviewAssignment.reviewer_id.in_(ids),
+            Submission.call_id == call.id,
+            Submission.state != S.WITHDRAWN,
+        )
+        .options(selectinload(ReviewAssignment.submission))
+    )
+    for row in rows:
+        profile = profiles.get(row.reviewer_id)
+        if (
+            profile is not None
+            and conflict(by_id[row.reviewer_id], row.submission, profile) is None
+        ):
+            loads[row.reviewer_id] += 1
+    return profiles, loads
+
+
 def set_reviewer_university(user: User, university_id: int | None) -> ReviewerProfile:
     if not user.has_role(Role.REVIEWER):
         raise PosterError(_l("This person is not a reviewer."))
@@ -678,10 +713,14 @@ def assignments_of(user: User) -> list[ReviewAssignment]:
         select(ReviewAssignment)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .where(ReviewAssignment.reviewer_id == user.id, Submission.state != S.WITHDRAWN)
-        .options(selectinload(ReviewAssignment.review))
+        .options(
+            selectinload(ReviewAssignment.review),
+            selectinload(ReviewAssignment.submission).selectinload(Submission.track),
+        )
         .order_by(ReviewAssignment.id)
     )
-    kept = [row for row in rows if conflict(user, row.submission) is None]
+    profile = profile_of(user)
+    kept = [row for row in rows if conflict(user, row.submission, profile) is None]
     # The reviews still to do first: that is what the reviewer opens the list for.
     return sorted(kept, key=lambda row: row.review is not None)
 
@@ -758,7 +797,9 @@ def ranking(call: PosterCall) -> list[RankRow]:
             selectinload(Submission.assignments)
             .selectinload(ReviewAssignment.review)
             .selectinload(Review.scores)
-            .selectinload(ReviewScore.category)
+            .selectinload(ReviewScore.category),
+            selectinload(Submission.university),
+            selectinload(Submission.track),
         )
     ).all()
     rows = [

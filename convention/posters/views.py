@@ -701,18 +701,13 @@ def reviewers():
             )
             status = 422
     people = services.reviewers()
-    loads = {}
-    if call is not None:
-        for user in people:
-            loads[user.id] = sum(
-                1 for a in services.assignments_of(user) if a.submission.call_id == call.id
-            )
+    profiles, loads = services.reviewer_loads(call, people)
     return render(
         "posters/admin_reviewers.html",
         **_context(
             call,
             people=people,
-            profiles={user.id: services.profile_of(user) for user in people},
+            profiles=profiles,
             loads=loads,
             universities=services.universities(),
             error_for=error_for,
