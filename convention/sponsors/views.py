@@ -109,7 +109,7 @@ def _picker_context(edition, selected: set[int] | None = None, message: str | No
     chosen_options = {
         int(key.removeprefix("options_")): set(_int_list(request.form.getlist(key)))
         for key in request.form
-        if key.startswith("options_") and key.removeprefix("options_").isdigit()
+        if key.startswith("options_") and _is_id(key.removeprefix("options_"))
     }
     return {
         "chosen_options": chosen_options,
@@ -155,8 +155,15 @@ def _apply_page(form, edition, tiers, left, status=200, selected=None):
     )
 
 
+def _is_id(value) -> bool:
+    """An id as a browser posts it: ASCII digits only ("²".isdigit() is true but int() fails),
+    short enough for the database's integer column."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def _int_list(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
+    return [int(v) for v in values if _is_id(v)]
 
 
 @bp.route("/sponsors/apply", methods=["GET", "POST"])

@@ -66,6 +66,17 @@ def test_nothing_chosen_is_refused(app, attendee_client):
     assert _count() == 0
 
 
+def test_booth_ids_that_are_not_plain_numbers_are_ignored_not_a_server_error(app, attendee_client):
+    make_sponsor_edition()
+    # "²".isdigit() is true in Python but int("²") fails; a huge id overflows the column.
+    for bad in ("²", "99999999999999999999"):
+        response = attendee_client.post(
+            "/sponsors/apply", data={**FORM, "booths": [bad], f"options_{bad}": [bad]}
+        )
+        assert response.status_code == 400, bad
+    assert _count() == 0
+
+
 def test_a_booth_held_by_another_company_is_refused_on_the_map(app, attendee_client):
     edition = make_sponsor_edition()
     booth = make_booth(edition)
