@@ -14,6 +14,7 @@ from convention.accounts.models import ParticipantCategory, Role, User
 from convention.events.models import Session, SessionKind
 from convention.events.services import current_edition
 from convention.extensions import db
+from convention.forms import attach_error
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
 from convention.posters import services
@@ -34,6 +35,7 @@ from convention.posters.models import (
 from convention.posters.services import PHASE_LABELS, Phase, PosterError
 from convention.registration.services import STATUS_LABELS as REGISTRATION_LABELS
 from convention.timeutil import local, parse_local
+from convention.web import current_edition_or_404
 
 bp = Blueprint("posters", __name__)
 admin = Blueprint("posters_admin", __name__, url_prefix="/admin/posters")
@@ -52,11 +54,7 @@ def _show_error(form, error: PosterError) -> None:
     if error.field == "authors":
         form.author_error = str(error.message)
         return
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*list(target.errors or []), str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
+    attach_error(form, error)
 
 
 def _context(call, **extra) -> dict:
@@ -151,10 +149,10 @@ def _submission_form(call, submission: Submission | None = None) -> SubmissionFo
         (code, LANGUAGE_LABELS.get(code, code)) for code in call.language_codes
     ]
     form.track_id.choices = [("", _("Choose a track"))] + [
-        (track.id, track.name_ja if _lang() == "ja" else track.name_en) for track in call.tracks
+        (track.id, localized(track, "name")) for track in call.tracks
     ]
     form.university_id.choices = [("", _("Choose your university"))] + [
-        (u.id, u.name_ja if _lang() == "ja" else u.name_en) for u in services.universities()
+        (u.id, localized(u, "name")) for u in services.universities()
     ]
     if request.method == "GET" and submission is not None:
         data = services.data_of(submission)
@@ -167,12 +165,6 @@ def _submission_form(call, submission: Submission | None = None) -> SubmissionFo
     elif request.method == "GET":
         form.authors.entries[0].form.name.data = current_user.name
     return form
-
-
-def _lang() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "ja")
 
 
 def _data(form: SubmissionForm) -> services.SubmissionData:
@@ -410,7 +402,7 @@ def review_file(assignment_id: int):
 # --- back-office -------------------------------------------------------------------------------
 
 
-def _lines(text: str, parts: int) -> list[tuple]:
+def _lines(text: str) -> list[list[str]]:
     rows = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -422,12 +414,12 @@ def _lines(text: str, parts: int) -> list[tuple]:
 
 def _parse_call_lists(form: CallForm):
     tracks, categories = [], []
-    for values in _lines(form.tracks.data, 2):
+    for values in _lines(form.tracks.data):
         if len(values) != 2 or not all(values):
             form.tracks.errors = [_("Write each track as: Japanese name / English name")]
             return None
         tracks.append((values[0], values[1]))
-    for values in _lines(form.categories.data, 3):
+    for values in _lines(form.categories.data):
         if (
             len(values) != 3
             or not values[0]
@@ -446,7 +438,7 @@ def _parse_call_lists(form: CallForm):
 @admin.route("", methods=["GET", "POST"])
 @organiser_required
 def call_settings():
-    edition = current_edition() or abort(404)
+    edition = current_edition_or_404()
     call = services.call_of(edition)
     form = CallForm()
     sessions = db.session.scalars(
