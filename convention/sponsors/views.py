@@ -350,7 +350,9 @@ def leads(application_id: int):
 def scan_lead(application_id: int):
     """The scanner component's JSON call (same body as the door's scan API)."""
     application = _scan_application(application_id)
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):  # a JSON list or string is a bad scan, not a 500
+        body = {}
     token = body.get("token") if isinstance(body.get("token"), str) else ""
     if not token:
         token = request.form.get("token", "")

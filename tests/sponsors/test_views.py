@@ -77,6 +77,19 @@ def test_booth_ids_that_are_not_plain_numbers_are_ignored_not_a_server_error(app
     assert _count() == 0
 
 
+def test_a_scan_body_that_is_not_a_json_object_is_refused_not_a_server_error(app):
+    edition = make_sponsor_edition()
+    owner = make_user(email="owner@example.org")
+    application = paid_application(edition, make_tier(edition), user=owner)
+    client = login(app.test_client(), owner)
+    for body in ([1, 2], "token"):
+        response = client.post(f"/my/sponsor/{application.id}/leads/scan", json=body)
+        assert response.status_code == 200, body
+        assert response.json["status"] == "error"
+        assert response.json["message"] == "This badge is not known at this convention."
+    assert services.leads_of(application) == []
+
+
 def test_a_booth_held_by_another_company_is_refused_on_the_map(app, attendee_client):
     edition = make_sponsor_edition()
     booth = make_booth(edition)
