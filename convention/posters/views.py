@@ -526,7 +526,12 @@ def _rank_row(submission: Submission, error: str | None = None):
     """The ranking's row of one poster, for htmx to swap after a decision (200 with the
     message beside the field: htmx does not swap error statuses)."""
     rows = services.ranking(submission.call)
-    position, row = next((i, r) for i, r in enumerate(rows, 1) if r.submission.id == submission.id)
+    found = next(((i, r) for i, r in enumerate(rows, 1) if r.submission.id == submission.id), None)
+    if found is None:  # a draft or withdrawn poster has no row: back to the list, with the message
+        if error:
+            flash(error, "error")
+        return redirect(url_for("posters_admin.submissions"))
+    position, row = found
     return render_template(
         "posters/_rank_row.html",
         row=row,

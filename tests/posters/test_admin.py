@@ -176,6 +176,27 @@ def test_a_decision_from_the_ranking_swaps_its_row(clock, organiser_client):
     assert poster.decision.value == "accept"
 
 
+def test_a_decision_on_a_poster_outside_the_ranking_is_refused_without_a_row(
+    clock, organiser_client
+):
+    call = make_call()
+    draft = services.save_submission(
+        call, make_student(), services.SubmissionData(title_ja="下書き", language="ja")
+    )
+    clock.move_to(SELECTION)
+    response = organiser_client.post(
+        f"/admin/posters/submissions/{draft.id}/decision",
+        data={"decision": "accept", "from": "list"},
+        headers={"HX-Request": "true", "HX-Target": f"rank-{draft.id}"},
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].endswith("/admin/posters/submissions")
+    assert "Only submitted posters get a decision." in text(
+        organiser_client.get("/admin/posters/submissions")
+    )
+    assert draft.decision is None
+
+
 def test_the_back_office_starts_with_the_call(clock, organiser_client):
     make_edition(is_current=True)
     for url in ("/admin/posters/submissions", "/admin/posters/session"):
