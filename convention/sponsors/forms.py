@@ -17,6 +17,9 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from convention.sponsors.models import LeadRating, LogoSize
 
+# The columns are 32-bit integers: a larger number is refused beside its field, not a 500.
+_MAX = 1_000_000_000
+
 
 class ApplicationForm(FlaskForm):
     tier = RadioField(_l("Sponsorship tier"), choices=[], validators=[Optional()], default="")
@@ -113,54 +116,78 @@ LOGO_SIZE_LABELS = {
 class TierForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=120)])
-    price = IntegerField(_l("Price (yen, tax excluded)"), validators=[NumberRange(min=0)])
-    quantity = IntegerField(_l("How many are for sale"), validators=[NumberRange(min=0)])
+    price = IntegerField(
+        _l("Price (yen, tax excluded)"), validators=[NumberRange(min=0), NumberRange(max=_MAX)]
+    )
+    quantity = IntegerField(
+        _l("How many are for sale"), validators=[NumberRange(min=0), NumberRange(max=_MAX)]
+    )
     logo_size = SelectField(
         _l("Logo on the sponsors page"),
         choices=[(size.value, label) for size, label in LOGO_SIZE_LABELS.items()],
     )
     complimentary_passes = IntegerField(
-        _l("Complimentary passes"), validators=[NumberRange(min=0)], default=0
+        _l("Complimentary passes"),
+        validators=[NumberRange(min=0), NumberRange(max=_MAX)],
+        default=0,
     )
     included_booths = IntegerField(
-        _l("Booths included"), validators=[NumberRange(min=0)], default=0
+        _l("Booths included"), validators=[NumberRange(min=0), NumberRange(max=_MAX)], default=0
     )
     speaking_slot = BooleanField(_l("Speaking slot"))
     benefits_ja = TextAreaField(_l("Benefits (Japanese)"), render_kw={"rows": 2})
     benefits_en = TextAreaField(_l("Benefits (English)"), render_kw={"rows": 2})
-    position = IntegerField(_l("Order on the page"), validators=[Optional()], default=0)
+    position = IntegerField(
+        _l("Order on the page"),
+        validators=[Optional(), NumberRange(min=-_MAX, max=_MAX)],
+        default=0,
+    )
 
 
 class BudgetForm(FlaskForm):
     convention_cost = IntegerField(
-        _l("What the convention costs (yen)"), validators=[InputRequired(), NumberRange(min=0)]
+        _l("What the convention costs (yen)"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
     )
     sponsorship_target = IntegerField(
         _l("Sponsorship target (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0)],
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
     )
     exhibition_target = IntegerField(
         _l("Exhibition target (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0)],
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
     )
 
 
 class BoothForm(FlaskForm):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=20)])
     zone = StringField(_l("Zone"), validators=[Length(max=40)])
-    x = IntegerField(_l("From the left (m)"), validators=[InputRequired(), NumberRange(min=0)])
-    y = IntegerField(_l("From the top (m)"), validators=[InputRequired(), NumberRange(min=0)])
+    x = IntegerField(
+        _l("From the left (m)"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
+    )
+    y = IntegerField(
+        _l("From the top (m)"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
+    )
     width = IntegerField(
-        _l("Width (m)"), validators=[InputRequired(), NumberRange(min=1)], default=3
+        _l("Width (m)"),
+        validators=[InputRequired(), NumberRange(min=1), NumberRange(max=_MAX)],
+        default=3,
     )
     depth = IntegerField(
-        _l("Depth (m)"), validators=[InputRequired(), NumberRange(min=1)], default=3
+        _l("Depth (m)"),
+        validators=[InputRequired(), NumberRange(min=1), NumberRange(max=_MAX)],
+        default=3,
     )
     price = IntegerField(
-        _l("Price (yen, tax excluded)"), validators=[InputRequired(), NumberRange(min=0)]
+        _l("Price (yen, tax excluded)"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
     )
     exhibitor_passes = IntegerField(
-        _l("Exhibitor passes"), validators=[InputRequired(), NumberRange(min=0)], default=2
+        _l("Exhibitor passes"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
+        default=2,
     )
 
 
@@ -169,5 +196,6 @@ class OptionForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
     price = IntegerField(
-        _l("Price (yen, tax excluded)"), validators=[InputRequired(), NumberRange(min=0)]
+        _l("Price (yen, tax excluded)"),
+        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
     )

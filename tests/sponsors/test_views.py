@@ -277,6 +277,16 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
         },
     )
     assert saved.status_code == 400 and "Number must be at least 0." in saved.text
+    # Beyond the 32-bit columns: refused beside the field, nothing saved (not a database error).
+    huge = organiser_client.post(
+        "/admin/sponsors/revenue",
+        data={
+            "convention_cost": str(10**12),
+            "sponsorship_target": "0",
+            "exhibition_target": "0",
+        },
+    )
+    assert huge.status_code == 400 and "Number must be at most 1000000000." in huge.text
     organiser_client.post(
         "/admin/sponsors/revenue",
         data={
