@@ -875,6 +875,12 @@ def accepted(call: PosterCall) -> list[Submission]:
         db.session.scalars(
             select(Submission)
             .where(Submission.call_id == call.id, Submission.state == S.ACCEPTED)
+            .options(
+                selectinload(Submission.authors),
+                selectinload(Submission.student),
+                selectinload(Submission.track),
+                selectinload(Submission.university),
+            )
             .order_by(Submission.board_number.is_(None), Submission.board_number, Submission.id)
         )
     )
