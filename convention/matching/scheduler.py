@@ -20,16 +20,20 @@ has one run of busy slots from some start (`zero`/`first` literals channelled to
 
 Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
 scheduled meetings weighted by priority (skipped when the start already holds them all); then
-fix that value and minimise the total breaks. A greedy schedule polished by hill climbing (also
-the answer when no solver time is allowed) is the solver's complete first hint. Before phase 2
-and between its two rounds, simulated annealing (`anneal`, moves and exchanges of meetings)
-improves the hint. `optimal` is reported only when both phases are proven (the breaks meet a
+fix that value and minimise the total breaks, in two rounds: CP-SAT's default portfolio finds
+schedules, then a portfolio that makes room for its LP tree searches raises the lower bound. A
+greedy schedule polished by hill climbing (also the answer when no solver time is allowed) is
+the solver's complete first hint. Before phase 2 and between its two rounds, simulated annealing
+(`anneal`: moves, exchanges and Kempe chains of meetings, restarted when it stalls) improves
+the hint. `optimal` is reported only when both phases are proven (the breaks meet a
 proven lower bound); `stats["bound"]` gives that bound.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -329,21 +333,41 @@ def anneal(
 ) -> dict[str, int]:
     """Simulated annealing on the breaks of a schedule, within `budget` seconds; returns the best
     schedule seen (never worse than `placed`). Stops early at `enough` breaks (a known lower
-    bound) or after a quarter of the budget (at most 1 s) without a better schedule. Keeps the
-    scheduled set, the hard rules and the cap. Moves: a meeting to another slot of its domain where
-    everyone is free and a table is left, or two meetings exchange their slots. An exchange of
-    two meetings of one participant leaves that participant's slots as they are and reorders
-    the partners' days: the move that packs the light participants around the popular ones'
-    runs, which single moves cannot. It minimises breaks (weighted) plus the idle slots inside
-    each day, so that moves towards fewer breaks are downhill before the break disappears."""
-    import math
-    import random
+    bound). A run that stalls starts again from the best schedule with fresh random choices,
+    which escapes the valleys one long run stays in."""
+    deadline = time.perf_counter() + budget
+    best, fewest = dict(placed), _total_breaks(inst, placed)
+    fruitless = 0
+    for run in range(1_000_000):
+        left = deadline - time.perf_counter()
+        if fewest <= enough or left <= 0.01 or fruitless == 3:
+            break
+        found = _anneal_run(inst, best, left, random.Random(seed * 1_000_003 + run), enough)
+        if found is None:
+            break  # nothing can move
+        breaks = _total_breaks(inst, found)
+        fruitless = fruitless + 1 if breaks >= fewest else 0
+        if breaks <= fewest:
+            best, fewest = found, breaks
+    return best
 
-    rng = random.Random(seed)
+
+def _anneal_run(
+    inst: _Instance, placed: dict[str, int], budget: float, rng: random.Random, enough: int
+) -> dict[str, int] | None:
+    """One annealing run from `placed`: the best schedule it sees, or None when no meeting can
+    move. Stops at `enough` breaks or after a quarter of the budget (at most 1 s) without a
+    better schedule. Keeps the scheduled set, the hard rules and the cap. Moves: a meeting to
+    another slot of its domain where everyone is free and a table is left; two meetings exchange
+    their slots; or a Kempe chain swaps slots. An exchange of two meetings of one participant
+    leaves that participant's slots as they are and reorders the partners' days: the move that
+    packs the light participants around the popular ones' runs, which single moves cannot. It
+    minimises breaks (weighted) plus the idle slots inside each day, so that moves towards fewer
+    breaks are downhill before the break disappears."""
     deadline = time.perf_counter() + budget
     movable = [i for i, m in enumerate(inst.meetings) if m.fixed is None and m.id in placed]
     if not movable:
-        return dict(placed)
+        return None
     slot_of = {i: placed[m.id] for i, m in enumerate(inst.meetings) if m.id in placed}
     at: dict[tuple[str, int], int] = {}  # (person, slot) -> meeting index
     in_slot: dict[int, list[int]] = {s: [] for s in range(inst.slots)}
@@ -360,6 +384,11 @@ def anneal(
     current = best_total = sum(real.values())
     best = dict(slot_of)
     domains = {i: sorted(_domain(inst.meetings[i])) for i in movable}
+    allowed = {i: set(slots) for i, slots in domains.items()}
+    meetings_of: dict[str, list[int]] = {}
+    for i in movable:
+        for person in inst.meetings[i].participants:
+            meetings_of.setdefault(person, []).append(i)
     cap = inst.max_breaks
     temperature, steps = 2.5, 0
 
@@ -377,18 +406,45 @@ def anneal(
                 at[person, slot] = i
                 busy[person].add(slot)
 
+    def kempe_chain(i: int, source: int, target: int) -> list[tuple[int, int]] | None:
+        """The meetings of slots `source` and `target` linked to meeting i through shared
+        participants: exchanging all of them between the two slots keeps everyone in one meeting
+        a slot (the timetabler's Kempe chain). None when one of them cannot move or the tables
+        would not suffice."""
+        chain, todo = {i}, [i]
+        while todo:
+            k = todo.pop()
+            there = target if slot_of[k] == source else source
+            if k not in allowed or there not in allowed[k]:
+                return None
+            for person in inst.meetings[k].participants:
+                other = at.get((person, there))
+                if other is not None and other not in chain:
+                    chain.add(other)
+                    todo.append(other)
+        gain = sum(1 if slot_of[k] == source else -1 for k in chain)
+        if len(in_slot[target]) + gain > inst.tables or len(in_slot[source]) - gain > inst.tables:
+            return None
+        return [(k, target if slot_of[k] == source else source) for k in chain]
+
     patience = min(budget / 4, 1.0)
     last_better = time.perf_counter()
+    broken_people: list[str] = []
     while best_total > enough:
         steps += 1
-        if steps % 200 == 0:
+        if steps % 200 == 1:
             now = time.perf_counter()
             if now >= deadline or now - last_better > patience:
                 break
             temperature *= 0.97
             if temperature < 0.3:  # cooled down: heat up again from where it stands
                 temperature = 2.5
-        i = rng.choice(movable)
+            broken_people = [p for p, count in real.items() if count and p in meetings_of]
+        if broken_people and rng.random() < 0.9:
+            # Most participants have no break: spend most moves on the days that have one.
+            i = rng.choice(meetings_of[rng.choice(broken_people)])
+        else:
+            i = rng.choice(movable)
         meeting = inst.meetings[i]
         source = slot_of[i]
         broken = [p for p in meeting.participants if real[p]]
@@ -404,7 +460,7 @@ def anneal(
         blockers = {at[p, target] for p in meeting.participants if (p, target) in at}
         if not blockers and len(in_slot[target]) < inst.tables:
             changes = [(i, target)]
-        elif len(blockers) <= 1:
+        elif len(blockers) <= 1 and rng.random() < 0.5:
             j = blockers.pop() if blockers else rng.choice(in_slot[target])
             if j not in domains or source not in domains[j]:
                 continue
@@ -412,7 +468,10 @@ def anneal(
                 continue
             changes = [(i, target), (j, source)]
         else:
-            continue
+            changes = kempe_chain(i, source, target)
+            if changes is None:
+                continue
+        undo = [(k, slot_of[k]) for k, _ in changes]
         people = {p for k, _ in changes for p in inst.meetings[k].participants}
         before = sum(breaks[p] for p in people)
         apply(changes)
@@ -430,9 +489,8 @@ def anneal(
                 best_total, best = current, dict(slot_of)
                 last_better = time.perf_counter()
         else:
-            apply([(k, s) for (k, _), s in zip(changes, [source, target], strict=False)])
-    result = {inst.meetings[i].id: slot for i, slot in best.items()}
-    return result
+            apply(undo)
+    return {inst.meetings[i].id: slot for i, slot in best.items()}
 
 
 # --- CP-SAT ------------------------------------------------------------------------------------
@@ -715,10 +773,14 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     upper = sum(m.priority for m in inst.meetings)
     hint_score = sum(m.priority for m in inst.meetings if m.id in hint)
 
-    def solver_for(seconds: float):
+    def solver_for(seconds: float, proving: bool = False):
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = workers
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
+        if proving:
+            # The breaks' lower bound comes from the LP-based tree searches (lb_tree_search,
+            # pseudo costs), which the default portfolio of 8 leaves out: make room for them.
+            solver.parameters.ignore_subsolvers.extend(["core", "no_lp", "quick_restart"])
         return solver
 
     # Phase 1: the most (priority-weighted) meetings, unless the start already holds them all.
@@ -748,8 +810,9 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     # Phase 2: keep that score, fewest breaks. The solver's LNS rarely finds the exchanges
     # that pack the partners' days around a popular participant, so annealing works on the
     # start and between rounds: two solver rounds, the second from the annealed best of the
-    # first. The proven bound of every round stands (same model), so the best schedule is
-    # optimal as soon as it meets the highest bound, the sum of the participants' floors first.
+    # first. The first round runs the default portfolio, which finds schedules; the second
+    # the bound-proving one, and starts from the bound the first proved (same model). The best
+    # schedule is optimal as soon as it meets the highest bound, the participants' floors first.
     floors = _floor_total(inst) if best_score == upper else 0
     hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=floors)
     stats["annealed_breaks"] = best_breaks = _total_breaks(inst, hint)
@@ -766,7 +829,8 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     for rounds_left in (2, 1):
         second.hint(hint)
         left = deadline - time.perf_counter()
-        solver = solver_for(left / rounds_left if rounds_left > 1 else left)
+        seconds = left / rounds_left if rounds_left > 1 else left
+        solver = solver_for(seconds, proving=rounds_left == 1)
         result = solver.Solve(second.model)
         if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
@@ -780,6 +844,8 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             polish = min(5.0, 0.05 * limit, max(0.0, deadline - time.perf_counter()) / 4)
             hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
             best_breaks = _total_breaks(inst, hint)
+            # The next round starts its proof afresh: hand it the bound this one proved.
+            second.model.Add(sum(second.breaks) >= bound)
     if phase1_optimal:
         stats["bound"] = bound
     # The best schedule is never worse than the one phase 2 started from.
