@@ -15,6 +15,7 @@ from convention import create_app
 from convention.matching.scheduler import (
     InstanceError,
     _break_floor,
+    _Model,
     _output,
     anneal,
     count_breaks,
@@ -425,3 +426,46 @@ def test_annealing_closes_most_of_the_greedy_breaks_on_a_forum():
     assert validate(instance, output)["ok"]
     assert len(output["assignments"]) == len(start)
     assert output["breaks"] <= before // 2
+
+
+def _pairs(slots: int, *pairs: str) -> dict:
+    people = sorted({p for pair in pairs for p in pair})
+    return {
+        "slots": slots,
+        "tables": 1,
+        "participants": [{"id": p} for p in people],
+        "meetings": [{"id": pair, "participants": list(pair)} for pair in pairs],
+    }
+
+
+def _solve_at_floors(instance: dict):
+    from ortools.sat.python import cp_model
+
+    model = _Model(parse(instance), all_held=True)
+    model.hold_everyone_at_their_floor()
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    status = solver.Solve(model.model)
+    return status == cp_model.INFEASIBLE, model.placed(
+        solver
+    ) if status == cp_model.OPTIMAL else None
+
+
+def test_everyone_at_their_floor_gives_a_schedule_without_breaks_when_one_exists():
+    path = _pairs(3, "ab", "bc", "cd")  # a chain: b and c meet twice in a row
+    infeasible, placed = _solve_at_floors(path)
+    assert not infeasible
+    output = _output(parse(path), placed, "optimal", 0.0)
+    assert validate(path, output)["ok"] and output["breaks"] == 0
+    assert solve(path, time_limit=5)["breaks"] == 0
+
+
+def test_everyone_at_their_floor_is_refused_when_the_meetings_force_a_break():
+    # Three people who all meet each other in three slots: whoever meets in the first and the
+    # last slot waits in between, though nobody's own meetings force a break.
+    triangle = _pairs(3, "ab", "bc", "ac")
+    infeasible, _ = _solve_at_floors(triangle)
+    assert infeasible
+    stats: dict = {}
+    output = solve(triangle, time_limit=5, stats=stats)
+    assert (output["status"], output["breaks"], stats["bound"]) == ("optimal", 1, 1)
