@@ -20,8 +20,10 @@ has one run of busy slots from some start (`zero`/`first` literals channelled to
 
 Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
 scheduled meetings weighted by priority (skipped when the start already holds them all); then
-fix that value and minimise the total breaks, in two rounds: CP-SAT's default portfolio finds
-schedules, then a portfolio that makes room for its LP tree searches raises the lower bound. A
+fix that value and minimise the total breaks. Phase 2 first asks for a schedule with everyone
+at their own floor (optimal when found; when there is none, the bound passes the floors' sum),
+then runs two rounds: CP-SAT's default portfolio finds schedules, then a portfolio that makes
+room for its LP tree searches raises the lower bound. A
 greedy schedule polished by hill climbing (also the answer when no solver time is allowed) is
 the solver's complete first hint. Before phase 2 and between its two rounds, simulated annealing
 (`anneal`: moves, exchanges and Kempe chains of meetings, restarted when it stalls) improves
@@ -827,10 +829,11 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     floors = _floor_total(inst) if best_score == upper else 0
     bound = floors
     if best_score == upper and _total_breaks(inst, hint) > floors:
-        # Everyone at their own floor is often feasible, and quick to decide either way.
+        # Everyone at their own floor: often feasible and then optimal; when not, CP-SAT
+        # usually says so in under a second. No hint: the schedule so far leads it astray.
         at_floors = _Model(inst, all_held=True)
         at_floors.hold_everyone_at_their_floor()
-        solver = solver_for(min(0.15 * limit, deadline - time.perf_counter()))
+        solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
         result = solver.Solve(at_floors.model)
         if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             hint = at_floors.placed(solver)
