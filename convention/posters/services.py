@@ -8,7 +8,6 @@ upcoming → open (until the deadline) → closed → reviewing → selection �
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import re
@@ -45,7 +44,7 @@ from convention.posters.models import (
     SubmissionState,
 )
 from convention.registration.models import Registration, University
-from convention.registration.services import _spreadsheet_safe
+from convention.spreadsheet import csv_text
 from convention.timeutil import local, utcnow
 
 MAX_AUTHORS = 8
@@ -953,14 +952,8 @@ def export_rows(call: PosterCall) -> list[list]:
 
 
 def export_csv(call: PosterCall) -> str:
-    """Accepted posters as CSV: UTF-8 with a byte-order mark (Excel in Japan needs it), and
-    text a spreadsheet would run as a formula neutralised by registration's helper."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    for row in export_rows(call):
-        writer.writerow([_spreadsheet_safe(value) for value in row])
-    return buffer.getvalue()
+    """Accepted posters as CSV that opens safely in a spreadsheet."""
+    return csv_text(export_rows(call))
 
 
 def slot_times(call: PosterCall, slot: int | None):

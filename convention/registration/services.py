@@ -36,6 +36,7 @@ from convention.registration.models import (
     University,
     new_badge_token,
 )
+from convention.spreadsheet import csv_text, safe_cell
 from convention.timeutil import local, utcnow
 
 RS = RegistrationStatus
@@ -1428,22 +1429,8 @@ def export_rows(edition: Edition, filters: Filters) -> Iterable[list]:
         ]
 
 
-def _spreadsheet_safe(value):
-    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_csv(edition: Edition, filters: Filters) -> str:
-    import csv
-
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel in Japan opens UTF-8 only with the byte-order mark
-    writer = csv.writer(buffer)
-    for row in export_rows(edition, filters):
-        writer.writerow([_spreadsheet_safe(value) for value in row])
-    return buffer.getvalue()
+    return csv_text(export_rows(edition, filters))
 
 
 def export_xlsx(edition: Edition, filters: Filters) -> bytes:
@@ -1452,7 +1439,7 @@ def export_xlsx(edition: Edition, filters: Filters) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Registrations")
     for row in export_rows(edition, filters):
-        sheet.append([_spreadsheet_safe(value) for value in row])
+        sheet.append([safe_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

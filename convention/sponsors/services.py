@@ -11,7 +11,6 @@ who agreed to share their contact details with sponsors.
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from collections.abc import Iterable
@@ -33,7 +32,6 @@ from convention.extensions import db
 from convention.i18n import localized
 from convention.registration.models import Registration, RegistrationStatus
 from convention.registration.services import _lock as lock_row
-from convention.registration.services import _spreadsheet_safe
 from convention.sponsors.models import (
     ACTIVE_STATUSES,
     APPLICATION_TRANSITIONS,
@@ -50,6 +48,7 @@ from convention.sponsors.models import (
     SponsorPass,
     SponsorTier,
 )
+from convention.spreadsheet import csv_text
 from convention.timeutil import utcnow
 
 SOURCE = "sponsor_application"  # billing's order.source for our orders
@@ -1070,11 +1069,8 @@ RATING_LABELS = {
 def leads_csv(application: SponsorApplication) -> str:
     from convention.timeutil import local
 
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel in Japan opens UTF-8 only with the byte-order mark
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
+    def rows():
+        yield [
             str(_l("Name")),
             str(_l("Email")),
             str(_l("Organisation")),
@@ -1087,25 +1083,25 @@ def leads_csv(application: SponsorApplication) -> str:
             str(_l("Last scanned")),
             str(_l("Scans")),
         ]
-    )
-    for lead in leads_of(application):
-        registration = lead.registration
-        user = registration.user
-        row = [
-            user.name,
-            user.email,
-            registration.organization or user.organization,
-            registration.department,
-            registration.job_title,
-            registration.country,
-            str(RATING_LABELS[lead.rating]) if lead.rating else "",
-            lead.notes,
-            local(lead.first_scanned_at).strftime("%Y-%m-%d %H:%M"),
-            local(lead.last_scanned_at).strftime("%Y-%m-%d %H:%M"),
-            lead.scan_count,
-        ]
-        writer.writerow([_spreadsheet_safe(value) for value in row])
-    return buffer.getvalue()
+        for lead in leads_of(application):
+            registration = lead.registration
+            user = registration.user
+            row = [
+                user.name,
+                user.email,
+                registration.organization or user.organization,
+                registration.department,
+                registration.job_title,
+                registration.country,
+                str(RATING_LABELS[lead.rating]) if lead.rating else "",
+                lead.notes,
+                local(lead.first_scanned_at).strftime("%Y-%m-%d %H:%M"),
+                local(lead.last_scanned_at).strftime("%Y-%m-%d %H:%M"),
+                lead.scan_count,
+            ]
+            yield row
+
+    return csv_text(rows())
 
 
 # ----------------------------------------------------------------------------- profile and logo
@@ -1347,11 +1343,10 @@ def revenue(edition: Edition) -> dict:
 def revenue_csv(edition: Edition) -> str:
     """The revenue view as a spreadsheet for the city's report (net yen, UTF-8 with BOM)."""
     figures = revenue(edition)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
+    budget = figures["budget"]
+
+    def rows():
+        yield [
             str(_l("Kind")),
             str(_l("Name")),
             str(_l("Sold")),
@@ -1360,28 +1355,22 @@ def revenue_csv(edition: Edition) -> str:
             str(_l("Paid")),
             str(_l("Under review")),
         ]
-    )
-    for kind, rows in ((_l("Tier"), figures["tiers"]), (_l("Booth"), figures["booths"])):
-        for row in rows:
-            writer.writerow(
-                [
-                    _spreadsheet_safe(value)
-                    for value in (
-                        str(kind),
-                        localized(row, "label"),
-                        row.sold,
-                        row.quantity,
-                        row.invoiced,
-                        row.paid,
-                        row.pending,
-                    )
+        for kind, lines in ((_l("Tier"), figures["tiers"]), (_l("Booth"), figures["booths"])):
+            for row in lines:
+                yield [
+                    str(kind),
+                    localized(row, "label"),
+                    row.sold,
+                    row.quantity,
+                    row.invoiced,
+                    row.paid,
+                    row.pending,
                 ]
-            )
-    budget = figures["budget"]
-    writer.writerow([])
-    writer.writerow([str(_l("Committed")), figures["committed"]])
-    writer.writerow([str(_l("Paid")), figures["paid"]])
-    writer.writerow([str(_l("What the convention costs (yen)")), budget.convention_cost])
-    writer.writerow([str(_l("Sponsorship target (yen, tax excluded)")), budget.sponsorship_target])
-    writer.writerow([str(_l("Exhibition target (yen, tax excluded)")), budget.exhibition_target])
-    return buffer.getvalue()
+        yield []
+        yield [str(_l("Committed")), figures["committed"]]
+        yield [str(_l("Paid")), figures["paid"]]
+        yield [str(_l("What the convention costs (yen)")), budget.convention_cost]
+        yield [str(_l("Sponsorship target (yen, tax excluded)")), budget.sponsorship_target]
+        yield [str(_l("Exhibition target (yen, tax excluded)")), budget.exhibition_target]
+
+    return csv_text(rows())
