@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    _create_embedded_database(app)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -39,6 +40,22 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     _register_features(app)
     return app
+
+
+def _create_embedded_database(app: Flask) -> None:
+    """The embedded SQLite database gets the current schema on first use, so that a fresh
+    checkout's `flask run` or `flask db check` needs no `flask db upgrade` first. A database
+    that has a revision is left alone: upgrading it stays the organiser's step."""
+    if app.config["SQLALCHEMY_DATABASE_URI"] != settings.EMBEDDED_DATABASE_URL:
+        return
+    import flask_migrate
+    from alembic.runtime.migration import MigrationContext
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+        if revision is None:
+            flask_migrate.upgrade()
 
 
 def _register_features(app: Flask) -> None:

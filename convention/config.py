@@ -8,6 +8,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+EMBEDDED_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'convention.sqlite3'}"
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -19,7 +20,7 @@ def _bool(name: str, default: bool = False) -> bool:
 
 def _database_url(url: str | None) -> str:
     if not url:
-        return f"sqlite:///{INSTANCE_DIR / 'convention.sqlite3'}"
+        return EMBEDDED_DATABASE_URL
     # Hosting platforms still hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

@@ -70,3 +70,26 @@ def test_issued_invoices_are_guarded_by_a_trigger_after_upgrade(empty_database):
         triggers = set(db.session.execute(sa.text(inspector_sql)).scalars())
         db.engine.dispose()
     assert "billing_invoice_immutable" in triggers
+
+
+def test_the_embedded_database_gets_the_schema_on_first_use_and_is_left_alone_after(
+    tmp_path, monkeypatch
+):
+    from convention import config as settings
+
+    url = f"sqlite:///{tmp_path / 'convention.sqlite3'}"
+    monkeypatch.setattr(settings, "EMBEDDED_DATABASE_URL", url)
+    app = create_app(test_config(url))  # a fresh checkout: no database file yet
+    with app.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+        head = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
+        db.session.commit()
+        db.engine.dispose()
+    assert set(db.metadata.tables) <= tables and head  # every table of the models
+
+    app = create_app(test_config(url))  # a revision is there: upgrading stays a deliberate step
+    with app.app_context():
+        kept = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        db.engine.dispose()
+    assert kept == "older"
