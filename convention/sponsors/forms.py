@@ -21,6 +21,15 @@ from convention.sponsors.models import LeadRating, LogoSize
 _MAX = 1_000_000_000
 
 
+def _whole_number(label, minimum: int = 0, *, required: bool = True, default=None):
+    """A whole number from `minimum` up to what the column holds. Two ranges, not one, so that
+    the message names the limit that was crossed."""
+    validators = [NumberRange(min=minimum), NumberRange(max=_MAX)]
+    return IntegerField(
+        label, validators=([InputRequired()] if required else []) + validators, default=default
+    )
+
+
 class ApplicationForm(FlaskForm):
     tier = RadioField(_l("Sponsorship tier"), choices=[], validators=[Optional()], default="")
     booths = SelectMultipleField(_l("Booths"), choices=[], validators=[Optional()], coerce=str)
@@ -116,24 +125,14 @@ LOGO_SIZE_LABELS = {
 class TierForm(FlaskForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=120)])
-    price = IntegerField(
-        _l("Price (yen, tax excluded)"), validators=[NumberRange(min=0), NumberRange(max=_MAX)]
-    )
-    quantity = IntegerField(
-        _l("How many are for sale"), validators=[NumberRange(min=0), NumberRange(max=_MAX)]
-    )
+    price = _whole_number(_l("Price (yen, tax excluded)"), required=False)
+    quantity = _whole_number(_l("How many are for sale"), required=False)
     logo_size = SelectField(
         _l("Logo on the sponsors page"),
         choices=[(size.value, label) for size, label in LOGO_SIZE_LABELS.items()],
     )
-    complimentary_passes = IntegerField(
-        _l("Complimentary passes"),
-        validators=[NumberRange(min=0), NumberRange(max=_MAX)],
-        default=0,
-    )
-    included_booths = IntegerField(
-        _l("Booths included"), validators=[NumberRange(min=0), NumberRange(max=_MAX)], default=0
-    )
+    complimentary_passes = _whole_number(_l("Complimentary passes"), required=False, default=0)
+    included_booths = _whole_number(_l("Booths included"), required=False, default=0)
     speaking_slot = BooleanField(_l("Speaking slot"))
     benefits_ja = TextAreaField(_l("Benefits (Japanese)"), render_kw={"rows": 2})
     benefits_en = TextAreaField(_l("Benefits (English)"), render_kw={"rows": 2})
@@ -145,57 +144,24 @@ class TierForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    convention_cost = IntegerField(
-        _l("What the convention costs (yen)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
-    sponsorship_target = IntegerField(
-        _l("Sponsorship target (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
-    exhibition_target = IntegerField(
-        _l("Exhibition target (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
+    convention_cost = _whole_number(_l("What the convention costs (yen)"))
+    sponsorship_target = _whole_number(_l("Sponsorship target (yen, tax excluded)"))
+    exhibition_target = _whole_number(_l("Exhibition target (yen, tax excluded)"))
 
 
 class BoothForm(FlaskForm):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=20)])
     zone = StringField(_l("Zone"), validators=[Length(max=40)])
-    x = IntegerField(
-        _l("From the left (m)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
-    y = IntegerField(
-        _l("From the top (m)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
-    width = IntegerField(
-        _l("Width (m)"),
-        validators=[InputRequired(), NumberRange(min=1), NumberRange(max=_MAX)],
-        default=3,
-    )
-    depth = IntegerField(
-        _l("Depth (m)"),
-        validators=[InputRequired(), NumberRange(min=1), NumberRange(max=_MAX)],
-        default=3,
-    )
-    price = IntegerField(
-        _l("Price (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
-    exhibitor_passes = IntegerField(
-        _l("Exhibitor passes"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-        default=2,
-    )
+    x = _whole_number(_l("From the left (m)"))
+    y = _whole_number(_l("From the top (m)"))
+    width = _whole_number(_l("Width (m)"), 1, default=3)
+    depth = _whole_number(_l("Depth (m)"), 1, default=3)
+    price = _whole_number(_l("Price (yen, tax excluded)"))
+    exhibitor_passes = _whole_number(_l("Exhibitor passes"), default=2)
 
 
 class OptionForm(FlaskForm):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)])
     name_ja = StringField(_l("Name (Japanese)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
-    price = IntegerField(
-        _l("Price (yen, tax excluded)"),
-        validators=[InputRequired(), NumberRange(min=0), NumberRange(max=_MAX)],
-    )
+    price = _whole_number(_l("Price (yen, tax excluded)"))
