@@ -23,16 +23,17 @@ scheduled meetings weighted by priority (skipped when the start already holds th
 fix that value and minimise the total breaks. Phase 2 first asks for a schedule with everyone
 at their own floor (optimal when found; when there is none, the bound passes the floors' sum),
 then runs two rounds: CP-SAT's default portfolio finds schedules, then a portfolio that makes
-room for its LP tree searches raises the lower bound. A
-greedy schedule polished by hill climbing (also the answer when no solver time is allowed) is
-the solver's complete first hint. Before phase 2 and between its two rounds, simulated annealing
-(`anneal`: moves, exchanges and Kempe chains of meetings, restarted when it stalls) improves
-the hint. `optimal` is reported only when both phases are proven (the breaks meet a
-proven lower bound); `stats["bound"]` gives that bound.
+room for its LP tree searches raises the lower bound. A greedy schedule polished by hill
+climbing (also the answer when no solver time is allowed) is the solver's complete first hint.
+Before phase 2 and between its two rounds, simulated annealing (`anneal`: moves, exchanges and
+Kempe chains of meetings, restarted when it stalls) improves the hint. `optimal` is reported
+only when both phases are proven (the breaks meet a proven lower bound); `stats["bound"]` gives
+that bound.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
@@ -340,7 +341,7 @@ def anneal(
     deadline = time.perf_counter() + budget
     best, fewest = dict(placed), _total_breaks(inst, placed)
     fruitless = 0
-    for run in range(1_000_000):
+    for run in itertools.count():
         left = deadline - time.perf_counter()
         if fewest <= enough or left <= 0.01 or fruitless == 3:
             break
