@@ -151,6 +151,7 @@ def test_booth_staff_scan_leads_with_the_door_scanner(
     page.get_by_role("link", name="Scan leads for Blue Sky Power").click()
     expect(page).to_have_url(f"{live_server.base_url}/my/sponsor/{application_id}/leads")
     wedge = page.locator("#wedge-input")
+    expect(wedge).to_be_focused()  # the scanner script has started and listens for Enter
     wedge.fill(willing)
     wedge.press("Enter")
     expect(page.locator("#scan-result .scan-answer")).to_contain_text("Lead saved")
