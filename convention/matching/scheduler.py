@@ -829,54 +829,113 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     # schedule is optimal as soon as it meets the highest bound, the participants' floors first.
     floors = _floor_total(inst) if best_score == upper else 0
     bound = floors
-    if best_score == upper and _total_breaks(inst, hint) > floors:
-        # Everyone at their own floor: often feasible and then optimal; when not, CP-SAT
-        # usually says so in under a second. No hint: the schedule so far leads it astray.
-        at_floors = _Model(inst, all_held=True)
-        at_floors.hold_everyone_at_their_floor()
-        solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
-        result = solver.Solve(at_floors.model)
-        if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            hint = at_floors.placed(solver)
-        elif result == cp_model.INFEASIBLE:
-            bound = floors + 1
-    hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=bound)
-    stats["annealed_breaks"] = best_breaks = _total_breaks(inst, hint)
-    if best_breaks <= bound:
-        stats["bound"] = bound
-        return _output(inst, hint, "optimal", started)
-    if best_score == upper:
-        second = _Model(inst, all_held=True)
-        second.model.Add(sum(second.breaks) >= bound)
-    else:
-        second = _Model(inst, all_held=False)
-        second.model.Add(second.score >= best_score)
-    second.model.Minimize(sum(second.breaks))
-    for rounds_left in (2, 1):
-        second.hint(hint)
-        left = deadline - time.perf_counter()
-        seconds = left / rounds_left if rounds_left > 1 else left
-        solver = solver_for(seconds, proving=rounds_left == 1)
-        result = solver.Solve(second.model)
-        if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
-        bound = max(bound, int(round(solver.BestObjectiveBound())))
-        found = second.placed(solver)
-        if _total_breaks(inst, found) < best_breaks:
-            hint, best_breaks = found, _total_breaks(inst, found)
-        if result == cp_model.OPTIMAL or best_breaks <= bound:
-            break
-        if rounds_left > 1:
-            polish = min(5.0, 0.05 * limit, max(0.0, deadline - time.perf_counter()) / 4)
-            hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
-            best_breaks = _total_breaks(inst, hint)
-            # The next round starts its proof afresh: hand it the bound this one proved.
+    sat = None
+    running: list = []  # CP-SAT solves; the SAT search stops the last one when it answers
+
+    def sat_answered(outcome) -> None:  # called from the SAT search's thread
+        if outcome or len(running) == 1:  # a schedule, or "none" while CP-SAT asks the same
+            running[-1].StopSearch()
+
+    def take_sat_answer() -> None:
+        nonlocal hint, bound
+        if sat is not None and sat.outcome is False:
+            bound = max(bound, floors + 1)
+        elif sat is not None and sat.outcome:
+            hint = sat.outcome
+
+    try:
+        if best_score == upper and _total_breaks(inst, hint) > floors:
+            # Everyone at their own floor: often feasible and then optimal; when not, CP-SAT's
+            # presolve usually says so in under a second. A SAT solver is much the quicker to
+            # find the schedule: it races CP-SAT here on a core of its own, then goes on
+            # through the rest of phase 2. No hint: the schedule so far leads them astray.
+            at_floors = _Model(inst, all_held=True)
+            at_floors.hold_everyone_at_their_floor()
+            solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
+            running.append(solver)
+            sat = _start_floor_search(
+                inst, at_floors.floors, deadline - time.perf_counter(), sat_answered
+            )
+            if sat:
+                solver.parameters.num_workers = max(1, min(workers, (os.cpu_count() or 2) - 1))
+            result = solver.Solve(at_floors.model)
+            if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                hint = at_floors.placed(solver)
+            elif result == cp_model.INFEASIBLE:
+                bound = floors + 1
+            if sat and result in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+                sat.stop()  # CP-SAT answered first
+            take_sat_answer()
+        hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=bound)
+        take_sat_answer()
+        stats["annealed_breaks"] = best_breaks = _total_breaks(inst, hint)
+        if best_breaks <= bound:
+            stats["bound"] = bound
+            return _output(inst, hint, "optimal", started)
+        if best_score == upper:
+            second = _Model(inst, all_held=True)
             second.model.Add(sum(second.breaks) >= bound)
+        else:
+            second = _Model(inst, all_held=False)
+            second.model.Add(second.score >= best_score)
+        second.model.Minimize(sum(second.breaks))
+        for rounds_left in (2, 1):
+            second.hint(hint)
+            left = deadline - time.perf_counter()
+            seconds = left / rounds_left if rounds_left > 1 else left
+            solver = solver_for(seconds, proving=rounds_left == 1)
+            running.append(solver)
+            result = solver.Solve(second.model)
+            take_sat_answer()
+            best_breaks = _total_breaks(inst, hint)
+            if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                bound = max(bound, int(round(solver.BestObjectiveBound())))
+                found = second.placed(solver)
+                if _total_breaks(inst, found) < best_breaks:
+                    hint, best_breaks = found, _total_breaks(inst, found)
+            if result == cp_model.OPTIMAL or best_breaks <= bound:
+                break
+            if rounds_left > 1:
+                polish = min(5.0, 0.05 * limit, max(0.0, deadline - time.perf_counter()) / 4)
+                hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
+                take_sat_answer()
+                best_breaks = _total_breaks(inst, hint)
+                # The next round starts its proof afresh: hand it the bound this one proved.
+                second.model.Add(sum(second.breaks) >= bound)
+    finally:
+        if sat:
+            sat.stop()
     if phase1_optimal:
         stats["bound"] = bound
     # The best schedule is never worse than the one phase 2 started from.
     status = "optimal" if phase1_optimal and best_breaks <= bound else "feasible"
     return _output(inst, hint, status if hint else "timeout", started)
+
+
+def _start_floor_search(inst: _Instance, floors: dict[str, int], seconds: float, answered):
+    """Start the SAT search for "everyone at their floor" (see `floor_sat`); `answered(outcome)`
+    is called when it knows. None when the forum is too small or too big for it to help."""
+    from .floor_sat import MAX_MEETINGS, MIN_MEETINGS, FloorSearch
+
+    if not MIN_MEETINGS <= len(inst.meetings) <= MAX_MEETINGS:
+        return None
+    search = FloorSearch(_floor_problem(inst, floors, seconds), [m.id for m in inst.meetings])
+    search.start(answered)
+    return search
+
+
+def _floor_problem(inst: _Instance, floors: dict[str, int], seconds: float) -> dict:
+    """The at-floor question for `floor_sat`, capped like the CP-SAT model."""
+    cap = inst.max_breaks if inst.max_breaks is not None else inst.slots
+    return {
+        "slots": inst.slots,
+        "tables": inst.tables,
+        "meetings": [
+            {"participants": m.participants, "domain": _domain(m)} for m in inst.meetings
+        ],
+        "caps": {person: min(floor, cap) for person, floor in floors.items()},
+        "seconds": seconds,
+    }
 
 
 def _floor_total(inst: _Instance) -> int:

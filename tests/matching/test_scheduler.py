@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,9 +13,16 @@ from hypothesis import strategies as st
 
 from bench.matching_bench import generate
 from convention import create_app
+from convention.matching.floor_sat import (
+    MAX_MEETINGS,
+    MIN_MEETINGS,
+    FloorSearch,
+    schedule_at_floors,
+)
 from convention.matching.scheduler import (
     InstanceError,
     _break_floor,
+    _floor_problem,
     _Model,
     _output,
     anneal,
@@ -438,7 +446,7 @@ def _pairs(slots: int, *pairs: str) -> dict:
     }
 
 
-def _solve_at_floors(instance: dict):
+def _cp_sat_at_floors(instance: dict) -> dict[str, int] | None:
     from ortools.sat.python import cp_model
 
     model = _Model(parse(instance), all_held=True)
@@ -446,26 +454,84 @@ def _solve_at_floors(instance: dict):
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     status = solver.Solve(model.model)
-    return status == cp_model.INFEASIBLE, model.placed(
-        solver
-    ) if status == cp_model.OPTIMAL else None
+    assert status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+    return model.placed(solver) if status == cp_model.OPTIMAL else None
 
 
-def test_everyone_at_their_floor_gives_a_schedule_without_breaks_when_one_exists():
+def _sat_at_floors(instance: dict) -> dict[str, int] | None:
+    inst = parse(instance)
+    floors = _Model(inst, all_held=True).floors
+    slots = schedule_at_floors(_floor_problem(inst, floors, seconds=5))
+    return None if slots is None else {m.id: s for m, s in zip(inst.meetings, slots, strict=True)}
+
+
+AT_FLOORS = pytest.mark.parametrize("at_floors", [_cp_sat_at_floors, _sat_at_floors])
+
+
+@AT_FLOORS
+def test_everyone_at_their_floor_gives_a_schedule_without_breaks_when_one_exists(at_floors):
     path = _pairs(3, "ab", "bc", "cd")  # a chain: b and c meet twice in a row
-    infeasible, placed = _solve_at_floors(path)
-    assert not infeasible
+    placed = at_floors(path)
+    assert placed is not None
     output = _output(parse(path), placed, "optimal", 0.0)
     assert validate(path, output)["ok"] and output["breaks"] == 0
     assert solve(path, time_limit=5)["breaks"] == 0
 
 
-def test_everyone_at_their_floor_is_refused_when_the_meetings_force_a_break():
+@AT_FLOORS
+def test_everyone_at_their_floor_is_refused_when_the_meetings_force_a_break(at_floors):
     # Three people who all meet each other in three slots: whoever meets in the first and the
     # last slot waits in between, though nobody's own meetings force a break.
     triangle = _pairs(3, "ab", "bc", "ac")
-    infeasible, _ = _solve_at_floors(triangle)
-    assert infeasible
+    assert at_floors(triangle) is None
     stats: dict = {}
     output = solve(triangle, time_limit=5, stats=stats)
     assert (output["status"], output["breaks"], stats["bound"]) == ("optimal", 1, 1)
+
+
+@AT_FLOORS
+def test_everyone_at_their_floor_keeps_to_the_tables_and_to_each_participants_floor(at_floors):
+    # Two meetings of different people, one table: not in the same slot.
+    two = _pairs(2, "ab", "cd")
+    placed = at_floors(two)
+    assert placed is not None and placed["ab"] != placed["cd"]
+    assert at_floors({**two, "slots": 1}) is None
+    # a's meetings are pinned to slots 0 and 2: a's floor is one break, which is allowed.
+    apart = _pairs(3, "ab", "ac")
+    apart["meetings"][0]["fixed"], apart["meetings"][1]["fixed"] = 0, 2
+    assert at_floors(apart) == {"ab": 0, "ac": 2}
+    # With everyone capped at no break, a's floor cannot be met.
+    apart["max_breaks_per_participant"] = 0
+    assert at_floors(apart) is None
+
+
+def test_the_sat_search_answers_from_its_own_process_and_can_be_stopped():
+    instance = _pairs(3, "ab", "bc", "cd")
+    inst = parse(instance)
+    problem = _floor_problem(inst, _Model(inst, all_held=True).floors, seconds=5)
+    answers = []
+    search = FloorSearch(problem, [m.id for m in inst.meetings])
+    search.start(answers.append)
+    search._process.wait(timeout=10)
+    for _ in range(100):  # the answer is read in a thread
+        if answers:
+            break
+        time.sleep(0.05)
+    assert answers == [search.outcome]
+    assert validate(instance, _output(inst, search.outcome, "optimal", 0.0))["ok"]
+
+    stopped = FloorSearch(problem, [m.id for m in inst.meetings])
+    stopped.start(answers.append)
+    stopped.stop()  # long before the child has read its problem
+    assert stopped._process.wait(timeout=10) != 0
+    time.sleep(0.2)
+    assert stopped.outcome is None and len(answers) == 1
+
+
+def test_a_forum_within_reach_of_the_sat_search_is_still_solved_optimally():
+    instance = generate(20, 60, 10, 8, seed=3)
+    assert MIN_MEETINGS <= len(instance["meetings"]) <= MAX_MEETINGS
+    stats: dict = {}
+    output = solve(instance, time_limit=20, stats=stats)
+    assert validate(instance, output)["ok"]
+    assert output["status"] == "optimal" and output["breaks"] == stats["bound"]
