@@ -21,9 +21,10 @@ has one run of busy slots from some start (`zero`/`first` literals channelled to
 Objective, lexicographic, solved in two phases sharing the time limit: first maximise the
 scheduled meetings weighted by priority (skipped when the start already holds them all); then
 fix that value and minimise the total breaks. Phase 2 first asks for a schedule with everyone
-at their own floor (optimal when found; when there is none, the bound passes the floors' sum),
-then runs two rounds: CP-SAT's default portfolio finds schedules, then a portfolio that makes
-room for its LP tree searches raises the lower bound. A greedy schedule polished by hill
+at their own floor (optimal when found; when there is none, the bound passes the floors' sum):
+CP-SAT and a SAT solver (`floor_sat`) race on that question. Then it runs two rounds:
+CP-SAT's default portfolio finds schedules, then a portfolio that makes room for its LP tree
+searches raises the lower bound. A greedy schedule polished by hill
 climbing (also the answer when no solver time is allowed) is the solver's complete first hint.
 Before phase 2 and between its two rounds, simulated annealing (`anneal`: moves, exchanges and
 Kempe chains of meetings, restarted when it stalls) improves the hint. `optimal` is reported
@@ -930,9 +931,7 @@ def _floor_problem(inst: _Instance, floors: dict[str, int], seconds: float) -> d
     return {
         "slots": inst.slots,
         "tables": inst.tables,
-        "meetings": [
-            {"participants": m.participants, "domain": _domain(m)} for m in inst.meetings
-        ],
+        "meetings": [{"participants": m.participants, "domain": _domain(m)} for m in inst.meetings],
         "caps": {person: min(floor, cap) for person, floor in floors.items()},
         "seconds": seconds,
     }
