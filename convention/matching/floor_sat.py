@@ -46,6 +46,7 @@ class FloorSearch:
         self.problem, self.meeting_ids = problem, meeting_ids
         self.outcome: dict[str, int] | bool | None = None
         self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
 
     def start(self, done: Callable[[dict[str, int] | bool], None]) -> None:
         self._process = subprocess.Popen(
@@ -55,13 +56,19 @@ class FloorSearch:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        threading.Thread(target=self._wait, args=(done,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read, args=(done,), daemon=True)
+        self._reader.start()
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
 
-    def _wait(self, done: Callable[[dict[str, int] | bool], None]) -> None:
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the child has answered or ended, and its answer is read."""
+        if self._reader is not None:
+            self._reader.join(timeout)
+
+    def _read(self, done: Callable[[dict[str, int] | bool], None]) -> None:
         try:
             answer, _ = self._process.communicate(json.dumps(self.problem))
             slots = json.loads(answer)["slots"]

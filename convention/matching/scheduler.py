@@ -24,12 +24,11 @@ fix that value and minimise the total breaks. Phase 2 first asks for a schedule 
 at their own floor (optimal when found; when there is none, the bound passes the floors' sum):
 CP-SAT and a SAT solver (`floor_sat`) race on that question. Then it runs two rounds:
 CP-SAT's default portfolio finds schedules, then a portfolio that makes room for its LP tree
-searches raises the lower bound. A greedy schedule polished by hill
-climbing (also the answer when no solver time is allowed) is the solver's complete first hint.
-Before phase 2 and between its two rounds, simulated annealing (`anneal`: moves, exchanges and
-Kempe chains of meetings, restarted when it stalls) improves the hint. `optimal` is reported
-only when both phases are proven (the breaks meet a proven lower bound); `stats["bound"]` gives
-that bound.
+searches raises the lower bound. A greedy schedule polished by hill climbing (also the answer
+when no solver time is allowed) is the solver's complete first hint. Before phase 2 and between
+its two rounds, simulated annealing (`anneal`: moves, exchanges and Kempe chains of meetings,
+restarted when it stalls) improves the hint. `optimal` is reported only when both phases are
+proven (the breaks meet a proven lower bound); `stats["bound"]` gives that bound.
 """
 
 from __future__ import annotations
@@ -839,10 +838,11 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
 
     def take_sat_answer() -> None:
         nonlocal hint, bound
-        if sat is not None and sat.outcome is False:
+        outcome = sat.outcome if sat else None
+        if outcome is False:
             bound = max(bound, floors + 1)
-        elif sat is not None and sat.outcome:
-            hint = sat.outcome
+        elif outcome:
+            hint = outcome
 
     try:
         if best_score == upper and _total_breaks(inst, hint) > floors:
@@ -892,8 +892,8 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 bound = max(bound, int(round(solver.BestObjectiveBound())))
                 found = second.placed(solver)
-                if _total_breaks(inst, found) < best_breaks:
-                    hint, best_breaks = found, _total_breaks(inst, found)
+                if (found_breaks := _total_breaks(inst, found)) < best_breaks:
+                    hint, best_breaks = found, found_breaks
             if result == cp_model.OPTIMAL or best_breaks <= bound:
                 break
             if rounds_left > 1:

@@ -1086,7 +1086,7 @@ def leads_csv(application: SponsorApplication) -> str:
         for lead in leads_of(application):
             registration = lead.registration
             user = registration.user
-            row = [
+            yield [
                 user.name,
                 user.email,
                 registration.organization or user.organization,
@@ -1099,7 +1099,6 @@ def leads_csv(application: SponsorApplication) -> str:
                 local(lead.last_scanned_at).strftime("%Y-%m-%d %H:%M"),
                 lead.scan_count,
             ]
-            yield row
 
     return csv_text(rows())
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -512,19 +511,15 @@ def test_the_sat_search_answers_from_its_own_process_and_can_be_stopped():
     answers = []
     search = FloorSearch(problem, [m.id for m in inst.meetings])
     search.start(answers.append)
-    search._process.wait(timeout=10)
-    for _ in range(100):  # the answer is read in a thread
-        if answers:
-            break
-        time.sleep(0.05)
+    search.wait(timeout=10)
     assert answers == [search.outcome]
     assert validate(instance, _output(inst, search.outcome, "optimal", 0.0))["ok"]
 
     stopped = FloorSearch(problem, [m.id for m in inst.meetings])
     stopped.start(answers.append)
     stopped.stop()  # long before the child has read its problem
-    assert stopped._process.wait(timeout=10) != 0
-    time.sleep(0.2)
+    stopped.wait(timeout=10)
+    assert stopped._process.returncode != 0  # killed
     assert stopped.outcome is None and len(answers) == 1
 
 
