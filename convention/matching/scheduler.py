@@ -39,6 +39,10 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sat_search import SatSearch
 
 STATUSES = ("optimal", "feasible", "infeasible", "timeout")
 
@@ -829,47 +833,57 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     # schedule is optimal as soon as it meets the highest bound, the participants' floors first.
     floors = _floor_total(inst) if best_score == upper else 0
     bound = floors
-    sat = None
-    running: list = []  # CP-SAT solves; the SAT search stops the last one when it answers
+    best_breaks = _total_breaks(inst, hint)
+    sat: SatSearch | None = None
+    running: list = []  # CP-SAT solves; the SAT search stops the last one when it settles it
 
-    def sat_answered(outcome) -> None:  # called from the SAT search's thread
-        if outcome or len(running) == 1:  # a schedule, or "none" while CP-SAT asks the same
+    def sat_reported() -> None:  # called from the SAT search's thread
+        search = sat
+        if search is None or not running:
+            return
+        found = _total_breaks(inst, search.schedule) if search.schedule else best_breaks
+        settled = min(best_breaks, found) <= max(bound, search.none_below or 0)
+        if settled or (search.none_at_caps and len(running) == 1):  # CP-SAT asks the same
             running[-1].StopSearch()
 
-    def take_sat_answer() -> None:
-        nonlocal hint, bound
-        outcome = sat.outcome if sat else None
-        if outcome is False:
+    def take_sat_news() -> None:
+        nonlocal hint, bound, best_breaks
+        if sat is None:
+            return
+        if sat.none_at_caps:
             bound = max(bound, floors + 1)
-        elif outcome:
-            hint = outcome
+        bound = max(bound, sat.none_below or 0)
+        if sat.schedule and (found := _total_breaks(inst, sat.schedule)) < best_breaks:
+            hint, best_breaks = sat.schedule, found
 
     try:
-        if best_score == upper and _total_breaks(inst, hint) > floors:
+        if best_score == upper and best_breaks > floors:
             # Everyone at their own floor: often feasible and then optimal; when not, CP-SAT's
             # presolve usually says so in under a second. A SAT solver is much the quicker to
-            # find the schedule: it races CP-SAT here on a core of its own, then goes on
-            # through the rest of phase 2. No hint: the schedule so far leads them astray.
+            # find the schedule: it races CP-SAT here on a core of its own, then looks for
+            # ever fewer breaks through the rest of phase 2. No hint: the schedule so far leads
+            # them astray.
             at_floors = _Model(inst, all_held=True)
             at_floors.hold_everyone_at_their_floor()
             solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
             running.append(solver)
-            sat = _start_floor_search(
-                inst, at_floors.floors, deadline - time.perf_counter(), sat_answered
-            )
+            sat = _start_sat_search(inst, at_floors.floors, best_breaks, deadline, sat_reported)
             if sat:
                 solver.parameters.num_workers = max(1, min(workers, (os.cpu_count() or 2) - 1))
             result = solver.Solve(at_floors.model)
             if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                hint = at_floors.placed(solver)
+                hint, best_breaks = at_floors.placed(solver), floors
             elif result == cp_model.INFEASIBLE:
                 bound = floors + 1
-            if sat and result in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
-                sat.stop()  # CP-SAT answered first
-            take_sat_answer()
-        hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=bound)
-        take_sat_answer()
-        stats["annealed_breaks"] = best_breaks = _total_breaks(inst, hint)
+                if sat and not sat.none_at_caps:  # CP-SAT answered first: on to fewer breaks
+                    sat.stop()
+                    sat = _start_sat_search(inst, None, best_breaks, deadline, sat_reported)
+            take_sat_news()
+        if best_breaks > bound:
+            hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=bound)
+            best_breaks = _total_breaks(inst, hint)
+        take_sat_news()
+        stats["annealed_breaks"] = best_breaks
         if best_breaks <= bound:
             stats["bound"] = bound
             return _output(inst, hint, "optimal", started)
@@ -887,20 +901,19 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             solver = solver_for(seconds, proving=rounds_left == 1)
             running.append(solver)
             result = solver.Solve(second.model)
-            take_sat_answer()
-            best_breaks = _total_breaks(inst, hint)
             if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 bound = max(bound, int(round(solver.BestObjectiveBound())))
                 found = second.placed(solver)
                 if (found_breaks := _total_breaks(inst, found)) < best_breaks:
                     hint, best_breaks = found, found_breaks
+            take_sat_news()
             if result == cp_model.OPTIMAL or best_breaks <= bound:
                 break
             if rounds_left > 1:
                 polish = min(5.0, 0.05 * limit, max(0.0, deadline - time.perf_counter()) / 4)
                 hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
-                take_sat_answer()
                 best_breaks = _total_breaks(inst, hint)
+                take_sat_news()
                 # The next round starts its proof afresh: hand it the bound this one proved.
                 second.model.Add(sum(second.breaks) >= bound)
     finally:
@@ -913,28 +926,36 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     return _output(inst, hint, status if hint else "timeout", started)
 
 
-def _start_floor_search(inst: _Instance, floors: dict[str, int], seconds: float, answered):
-    """Start the SAT search for "everyone at their floor" (see `floor_sat`); `answered(outcome)`
-    is called when it knows. None when the forum is too small or too big for it to help."""
-    from .floor_sat import MAX_MEETINGS, MIN_MEETINGS, FloorSearch
+def _start_sat_search(inst: _Instance, floors: dict[str, int] | None, below: int, deadline, report):
+    """Start the SAT search (see `sat_search`): everyone at their floor first, unless `floors`
+    is None, then schedules with fewer than `below` breaks. None when the forum is too small or
+    too big for it to help."""
+    from .sat_search import MAX_MEETINGS, MIN_MEETINGS, SatSearch
 
     if not MIN_MEETINGS <= len(inst.meetings) <= MAX_MEETINGS:
         return None
-    search = FloorSearch(_floor_problem(inst, floors, seconds), [m.id for m in inst.meetings])
-    search.start(answered)
+    search = SatSearch(
+        _sat_problem(inst, floors, below, deadline - time.perf_counter()),
+        [m.id for m in inst.meetings],
+    )
+    search.start(report)
     return search
 
 
-def _floor_problem(inst: _Instance, floors: dict[str, int], seconds: float) -> dict:
-    """The at-floor question for `floor_sat`, capped like the CP-SAT model."""
+def _sat_problem(inst: _Instance, floors: dict[str, int] | None, below: int, seconds: float):
+    """The SAT search's problem, capped like the CP-SAT model, every meeting held."""
     cap = inst.max_breaks if inst.max_breaks is not None else inst.slots
-    return {
+    problem = {
         "slots": inst.slots,
         "tables": inst.tables,
         "meetings": [{"participants": m.participants, "domain": _domain(m)} for m in inst.meetings],
-        "caps": {person: min(floor, cap) for person, floor in floors.items()},
+        "cap": cap,
+        "below": below,
         "seconds": seconds,
     }
+    if floors is not None:
+        problem["caps"] = {person: min(floor, cap) for person, floor in floors.items()}
+    return problem
 
 
 def _floor_total(inst: _Instance) -> int:

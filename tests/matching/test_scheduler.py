@@ -12,18 +12,19 @@ from hypothesis import strategies as st
 
 from bench.matching_bench import generate
 from convention import create_app
-from convention.matching.floor_sat import (
+from convention.matching.sat_search import (
     MAX_MEETINGS,
     MIN_MEETINGS,
-    FloorSearch,
-    schedule_at_floors,
+    SatSearch,
+    descend,
+    schedule_within_caps,
 )
 from convention.matching.scheduler import (
     InstanceError,
     _break_floor,
-    _floor_problem,
     _Model,
     _output,
+    _sat_problem,
     anneal,
     count_breaks,
     greedy,
@@ -460,7 +461,7 @@ def _cp_sat_at_floors(instance: dict) -> dict[str, int] | None:
 def _sat_at_floors(instance: dict) -> dict[str, int] | None:
     inst = parse(instance)
     floors = _Model(inst, all_held=True).floors
-    slots = schedule_at_floors(_floor_problem(inst, floors, seconds=5))
+    slots = schedule_within_caps(_sat_problem(inst, floors, below=0, seconds=5))
     return None if slots is None else {m.id: s for m, s in zip(inst.meetings, slots, strict=True)}
 
 
@@ -504,23 +505,55 @@ def test_everyone_at_their_floor_keeps_to_the_tables_and_to_each_participants_fl
     assert at_floors(apart) is None
 
 
-def test_the_sat_search_answers_from_its_own_process_and_can_be_stopped():
-    instance = _pairs(3, "ab", "bc", "cd")
+def _sat_problem_of(instance: dict, below: int, at_floors: bool = True) -> dict:
     inst = parse(instance)
-    problem = _floor_problem(inst, _Model(inst, all_held=True).floors, seconds=5)
-    answers = []
-    search = FloorSearch(problem, [m.id for m in inst.meetings])
-    search.start(answers.append)
-    search.wait(timeout=10)
-    assert answers == [search.outcome]
-    assert validate(instance, _output(inst, search.outcome, "optimal", 0.0))["ok"]
+    floors = _Model(inst, all_held=True).floors if at_floors else None
+    return _sat_problem(inst, floors, below, seconds=5)
 
-    stopped = FloorSearch(problem, [m.id for m in inst.meetings])
-    stopped.start(answers.append)
+
+def test_the_sat_search_descends_to_the_fewest_breaks_and_says_when_none_are_fewer():
+    # The triangle forces one break though nobody's floor is above zero.
+    triangle = _pairs(3, "ab", "bc", "ac")
+    news = list(descend(_sat_problem_of(triangle, below=3, at_floors=False)))
+    assert news[-1] == {"none_below": 1}
+    schedules = [n["slots"] for n in news[:-1]]
+    assert schedules  # at least the one-break schedule on the way down
+    inst = parse(triangle)
+    last = dict(zip([m.id for m in inst.meetings], schedules[-1], strict=True))
+    output = _output(inst, last, "optimal", 0.0)
+    assert validate(triangle, output)["ok"] and output["breaks"] == 1
+    # Already at the fewest: nothing better, and it says so.
+    assert list(descend(_sat_problem_of(triangle, below=1, at_floors=False))) == [{"none_below": 1}]
+
+
+def test_the_sat_search_keeps_everyone_within_the_fairness_cap():
+    # a's meetings are pinned two slots apart: with nobody allowed a break there is no schedule.
+    apart = _pairs(3, "ab", "ac")
+    apart["meetings"][0]["fixed"], apart["meetings"][1]["fixed"] = 0, 2
+    apart["max_breaks_per_participant"] = 0
+    assert list(descend(_sat_problem_of(apart, below=4, at_floors=False))) == [{"none_below": 4}]
+
+
+def test_the_sat_search_reports_from_its_own_process_and_can_be_stopped():
+    triangle = _pairs(3, "ab", "bc", "ac")
+    inst = parse(triangle)
+    problem = _sat_problem_of(triangle, below=3)
+    reports = []
+    search = SatSearch(problem, [m.id for m in inst.meetings])
+    search.start(lambda: reports.append(search.none_below))
+    search.wait(timeout=10)
+    # Nobody at their floor; then down to one break, which is proven the fewest.
+    assert search.none_at_caps and search.none_below == 1
+    assert len(reports) >= 3 and reports[-1] == 1
+    output = _output(inst, search.schedule, "optimal", 0.0)
+    assert validate(triangle, output)["ok"] and output["breaks"] == 1
+
+    stopped = SatSearch(problem, [m.id for m in inst.meetings])
+    stopped.start(lambda: reports.append("late"))
     stopped.stop()  # long before the child has read its problem
     stopped.wait(timeout=10)
     assert stopped._process.returncode != 0  # killed
-    assert stopped.outcome is None and len(answers) == 1
+    assert stopped.schedule is None and "late" not in reports
 
 
 def test_a_forum_within_reach_of_the_sat_search_is_still_solved_optimally():
