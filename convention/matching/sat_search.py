@@ -28,6 +28,7 @@ times the speed: p is busy in exactly as many slots as they have meetings.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -40,46 +41,84 @@ MAX_MEETINGS = 600
 
 
 class SatSearch:
-    """Runs `search(problem)` in a child process and keeps its news:
+    """Runs the search in child processes and keeps its news:
 
     - `schedule`: the latest (so the best) schedule found, meeting id -> slot, or None;
     - `none_at_caps`: no schedule keeps everyone within `caps`;
     - `none_below`: no schedule has fewer breaks than this (None while unknown).
 
+    With `caps` in the problem, the first child asks question 1 only, for at most
+    `caps_seconds`; `skip_caps()` ends it sooner (another solver answered). Unless it found the
+    schedule, question 2 then starts as soon as `descend_from(below)` has said from where.
     `report()` is called, from a thread of this process, after each piece of news."""
 
-    def __init__(self, problem: dict, meeting_ids: list[str]):
-        self.problem, self.meeting_ids = problem, meeting_ids
+    def __init__(self, problem: dict, meeting_ids: list[str], caps_seconds: float | None = None):
+        self.problem, self.meeting_ids, self.caps_seconds = problem, meeting_ids, caps_seconds
         self.schedule: dict[str, int] | None = None
         self.none_at_caps = False
         self.none_below: int | None = None
+        self._below: int | None = problem.get("below")
+        self._below_known = threading.Event()
+        self._lock = threading.Lock()  # between starting a child and stopping the search
+        self._stopped = False
         self._process: subprocess.Popen | None = None
-        self._reader: threading.Thread | None = None
+        self._on_caps = False  # the child at work asks question 1
+        self._thread: threading.Thread | None = None
 
     def start(self, report: Callable[[], None]) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, __file__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self._reader = threading.Thread(target=self._read, args=(report,), daemon=True)
-        self._reader.start()
+        self._thread = threading.Thread(target=self._run, args=(report,), daemon=True)
+        self._thread.start()
+
+    def descend_from(self, below: int) -> None:
+        self._below = below
+        self._below_known.set()
+
+    def skip_caps(self) -> None:
+        with self._lock:
+            if self._process is not None and self._on_caps:
+                self._process.kill()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+        with self._lock:
+            self._stopped = True
+            if self._process is not None:
+                self._process.kill()
+        self._below_known.set()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Until the child has ended (done, out of time or killed) and its news are read."""
-        if self._reader is not None:
-            self._reader.join(timeout)
+        """Until the search has ended (done, out of time or stopped) and its news are read."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
-    def _read(self, report: Callable[[], None]) -> None:
-        process = self._process
+    def _run(self, report: Callable[[], None]) -> None:
+        question = {k: v for k, v in self.problem.items() if k not in ("below", "cap")}
+        if "caps" in question:
+            self._ask(question, report, self.caps_seconds)
+            if self.schedule is not None:
+                return  # everyone at their floor: nothing better to look for
+        if "cap" not in self.problem:
+            return
+        self._below_known.wait()
+        question = {k: v for k, v in self.problem.items() if k != "caps"}
+        self._ask({**question, "below": self._below}, report)
+
+    def _ask(self, question: dict, report: Callable[[], None], seconds: float | None = None):
+        with self._lock:
+            if self._stopped or question.get("below") is None and "caps" not in question:
+                return
+            process = self._process = subprocess.Popen(
+                [sys.executable, __file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            self._on_caps = "caps" in question
+        timer = threading.Timer(seconds, process.kill) if seconds else None
+        if timer:
+            timer.start()
         try:
-            process.stdin.write(json.dumps(self.problem))
+            process.stdin.write(json.dumps(question))
             process.stdin.close()
             for line in process.stdout:
                 news = json.loads(line)
@@ -91,6 +130,8 @@ class SatSearch:
         except (OSError, ValueError):
             pass  # killed, or out of time: what it said so far stands
         finally:
+            if timer:
+                timer.cancel()
             process.stdout.close()
             process.wait()
 
@@ -241,6 +282,8 @@ def main() -> None:
     seconds = max(1, int(problem["seconds"]) + 1)
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))  # then the kernel ends it
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # without a core file
+    if problem.get("core") is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, [problem["core"]])  # the core CP-SAT leaves to this search
     for news in search(problem):
         print(json.dumps(news), flush=True)
 

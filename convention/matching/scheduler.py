@@ -836,6 +836,7 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     best_breaks = _total_breaks(inst, hint)
     sat: SatSearch | None = None
     running: list = []  # CP-SAT solves; the SAT search stops the last one when it settles it
+    cores = _cores()
 
     def sat_reported() -> None:  # called from the SAT search's thread
         search = sat
@@ -859,25 +860,24 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     try:
         if best_score == upper and best_breaks > floors:
             # Everyone at their own floor: often feasible and then optimal; when not, CP-SAT's
-            # presolve usually says so in under a second. A SAT solver is much the quicker to
-            # find the schedule: it races CP-SAT here on a core of its own, then looks for
-            # ever fewer breaks through the rest of phase 2. No hint: the schedule so far leads
-            # them astray.
+            # presolve usually says so within seconds. A SAT solver is much the quicker to
+            # find the schedule: it races CP-SAT here on a core of its own (and has a while
+            # longer). No hint: the schedule so far leads them astray.
             at_floors = _Model(inst, all_held=True)
             at_floors.hold_everyone_at_their_floor()
             solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
             running.append(solver)
-            sat = _start_sat_search(inst, at_floors.floors, best_breaks, deadline, sat_reported)
+            sat = _start_sat_search(inst, at_floors.floors, 0.4 * limit, deadline, sat_reported)
             if sat:
-                solver.parameters.num_workers = max(1, min(workers, (os.cpu_count() or 2) - 1))
+                solver.parameters.num_workers = max(1, min(workers, len(cores) - 1))
+                _pin(cores[:-1])  # CP-SAT's threads start from this one and keep to these
             result = solver.Solve(at_floors.model)
             if result in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 hint, best_breaks = at_floors.placed(solver), floors
             elif result == cp_model.INFEASIBLE:
                 bound = floors + 1
-                if sat and not sat.none_at_caps:  # CP-SAT answered first: on to fewer breaks
-                    sat.stop()
-                    sat = _start_sat_search(inst, None, best_breaks, deadline, sat_reported)
+                if sat:
+                    sat.skip_caps()  # CP-SAT answered first
             take_sat_news()
         if best_breaks > bound:
             hint = anneal(inst, hint, min(10.0, 0.1 * limit), enough=bound)
@@ -887,6 +887,10 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
         if best_breaks <= bound:
             stats["bound"] = bound
             return _output(inst, hint, "optimal", started)
+        if sat:
+            # Unless it finds everyone at their floor, the SAT search goes on to look for ever
+            # fewer breaks than the annealed schedule while CP-SAT works on the bound.
+            sat.descend_from(best_breaks)
         if best_score == upper:
             second = _Model(inst, all_held=True)
             second.model.Add(sum(second.breaks) >= bound)
@@ -919,6 +923,7 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     finally:
         if sat:
             sat.stop()
+        _pin(cores)
     if phase1_optimal:
         stats["bound"] = bound
     # The best schedule is never worse than the one phase 2 started from.
@@ -926,36 +931,49 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
     return _output(inst, hint, status if hint else "timeout", started)
 
 
-def _start_sat_search(inst: _Instance, floors: dict[str, int] | None, below: int, deadline, report):
-    """Start the SAT search (see `sat_search`): everyone at their floor first, unless `floors`
-    is None, then schedules with fewer than `below` breaks. None when the forum is too small or
-    too big for it to help."""
+def _cores() -> list[int]:
+    """The cores this thread may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def _pin(cores: list[int]) -> None:
+    """Keep this thread, and the threads it starts from now on, to `cores` (Linux only)."""
+    if cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
+
+
+def _start_sat_search(
+    inst: _Instance, floors: dict[str, int], caps_seconds: float, deadline: float, report
+):
+    """Start the SAT search (see `sat_search`) on a core of its own: everyone at their
+    `floors` for `caps_seconds` at most, then ever fewer breaks. None when the forum is too small
+    or too big for it to help."""
     from .sat_search import MAX_MEETINGS, MIN_MEETINGS, SatSearch
 
     if not MIN_MEETINGS <= len(inst.meetings) <= MAX_MEETINGS:
         return None
-    search = SatSearch(
-        _sat_problem(inst, floors, below, deadline - time.perf_counter()),
-        [m.id for m in inst.meetings],
-    )
+    problem = _sat_problem(inst, floors, deadline - time.perf_counter(), core=_cores()[-1])
+    search = SatSearch(problem, [m.id for m in inst.meetings], caps_seconds)
     search.start(report)
     return search
 
 
-def _sat_problem(inst: _Instance, floors: dict[str, int] | None, below: int, seconds: float):
-    """The SAT search's problem, capped like the CP-SAT model, every meeting held."""
+def _sat_problem(
+    inst: _Instance, floors: dict[str, int], seconds: float, core: int | None = None
+) -> dict:
+    """The SAT search's problem, every meeting held and everyone within the fairness cap."""
     cap = inst.max_breaks if inst.max_breaks is not None else inst.slots
-    problem = {
+    return {
         "slots": inst.slots,
         "tables": inst.tables,
         "meetings": [{"participants": m.participants, "domain": _domain(m)} for m in inst.meetings],
+        "caps": {person: min(floor, cap) for person, floor in floors.items()},
         "cap": cap,
-        "below": below,
         "seconds": seconds,
+        "core": core,
     }
-    if floors is not None:
-        problem["caps"] = {person: min(floor, cap) for person, floor in floors.items()}
-    return problem
 
 
 def _floor_total(inst: _Instance) -> int:

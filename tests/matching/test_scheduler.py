@@ -461,7 +461,7 @@ def _cp_sat_at_floors(instance: dict) -> dict[str, int] | None:
 def _sat_at_floors(instance: dict) -> dict[str, int] | None:
     inst = parse(instance)
     floors = _Model(inst, all_held=True).floors
-    slots = schedule_within_caps(_sat_problem(inst, floors, below=0, seconds=5))
+    slots = schedule_within_caps(_sat_problem(inst, floors, seconds=5))
     return None if slots is None else {m.id: s for m, s in zip(inst.meetings, slots, strict=True)}
 
 
@@ -505,16 +505,16 @@ def test_everyone_at_their_floor_keeps_to_the_tables_and_to_each_participants_fl
     assert at_floors(apart) is None
 
 
-def _sat_problem_of(instance: dict, below: int, at_floors: bool = True) -> dict:
+def _sat_problem_of(instance: dict, below: int | None = None) -> dict:
     inst = parse(instance)
-    floors = _Model(inst, all_held=True).floors if at_floors else None
-    return _sat_problem(inst, floors, below, seconds=5)
+    problem = _sat_problem(inst, _Model(inst, all_held=True).floors, seconds=5)
+    return problem if below is None else {**problem, "below": below}
 
 
 def test_the_sat_search_descends_to_the_fewest_breaks_and_says_when_none_are_fewer():
     # The triangle forces one break though nobody's floor is above zero.
     triangle = _pairs(3, "ab", "bc", "ac")
-    news = list(descend(_sat_problem_of(triangle, below=3, at_floors=False)))
+    news = list(descend(_sat_problem_of(triangle, below=3)))
     assert news[-1] == {"none_below": 1}
     schedules = [n["slots"] for n in news[:-1]]
     assert schedules  # at least the one-break schedule on the way down
@@ -523,7 +523,7 @@ def test_the_sat_search_descends_to_the_fewest_breaks_and_says_when_none_are_few
     output = _output(inst, last, "optimal", 0.0)
     assert validate(triangle, output)["ok"] and output["breaks"] == 1
     # Already at the fewest: nothing better, and it says so.
-    assert list(descend(_sat_problem_of(triangle, below=1, at_floors=False))) == [{"none_below": 1}]
+    assert list(descend(_sat_problem_of(triangle, below=1))) == [{"none_below": 1}]
 
 
 def test_the_sat_search_keeps_everyone_within_the_fairness_cap():
@@ -531,29 +531,45 @@ def test_the_sat_search_keeps_everyone_within_the_fairness_cap():
     apart = _pairs(3, "ab", "ac")
     apart["meetings"][0]["fixed"], apart["meetings"][1]["fixed"] = 0, 2
     apart["max_breaks_per_participant"] = 0
-    assert list(descend(_sat_problem_of(apart, below=4, at_floors=False))) == [{"none_below": 4}]
+    assert list(descend(_sat_problem_of(apart, below=4))) == [{"none_below": 4}]
 
 
-def test_the_sat_search_reports_from_its_own_process_and_can_be_stopped():
+def _triangle_search(caps_seconds: float | None = None) -> tuple[SatSearch, list]:
     triangle = _pairs(3, "ab", "bc", "ac")
     inst = parse(triangle)
-    problem = _sat_problem_of(triangle, below=3)
-    reports = []
-    search = SatSearch(problem, [m.id for m in inst.meetings])
+    reports: list = []
+    search = SatSearch(_sat_problem_of(triangle), [m.id for m in inst.meetings], caps_seconds)
     search.start(lambda: reports.append(search.none_below))
+    return search, reports
+
+
+def test_the_sat_search_reports_from_its_own_process_and_descends_when_told_from_where():
+    search, reports = _triangle_search()
+    search.descend_from(3)
     search.wait(timeout=10)
     # Nobody at their floor; then down to one break, which is proven the fewest.
     assert search.none_at_caps and search.none_below == 1
     assert len(reports) >= 3 and reports[-1] == 1
-    output = _output(inst, search.schedule, "optimal", 0.0)
+    triangle = _pairs(3, "ab", "bc", "ac")
+    output = _output(parse(triangle), search.schedule, "optimal", 0.0)
     assert validate(triangle, output)["ok"] and output["breaks"] == 1
 
-    stopped = SatSearch(problem, [m.id for m in inst.meetings])
-    stopped.start(lambda: reports.append("late"))
-    stopped.stop()  # long before the child has read its problem
-    stopped.wait(timeout=10)
-    assert stopped._process.returncode != 0  # killed
-    assert stopped.schedule is None and "late" not in reports
+
+def test_the_sat_search_gives_up_the_floors_after_its_time_and_still_descends():
+    search, _ = _triangle_search(caps_seconds=0.001)  # killed before it reads the question
+    search.descend_from(3)
+    search.wait(timeout=10)
+    assert not search.none_at_caps  # never answered
+    assert search.none_below == 1 and search.schedule is not None
+
+
+def test_a_stopped_sat_search_ends_without_news():
+    search, reports = _triangle_search()
+    search.stop()
+    search.wait(timeout=10)
+    assert not search._thread.is_alive()
+    assert search.schedule is None and reports == []
+    assert search._process is None or search._process.returncode != 0  # never began, or killed
 
 
 def test_a_forum_within_reach_of_the_sat_search_is_still_solved_optimally():
