@@ -22,9 +22,10 @@ Objective, lexicographic, solved in two phases sharing the time limit: first max
 scheduled meetings weighted by priority (skipped when the start already holds them all); then
 fix that value and minimise the total breaks. Phase 2 first asks for a schedule with everyone
 at their own floor (optimal when found; when there is none, the bound passes the floors' sum):
-CP-SAT and a SAT solver (`floor_sat`) race on that question. Then it runs two rounds:
-CP-SAT's default portfolio finds schedules, then a portfolio that makes room for its LP tree
-searches raises the lower bound. A greedy schedule polished by hill climbing (also the answer
+CP-SAT and a SAT solver (`sat_search`, on a core of its own) race on that question. Then it
+runs two rounds: CP-SAT's default portfolio finds schedules, then a portfolio that makes room
+for its LP tree searches raises the lower bound; meanwhile the SAT solver looks for ever fewer
+breaks than the best schedule so far. A greedy schedule polished by hill climbing (also the answer
 when no solver time is allowed) is the solver's complete first hint. Before phase 2 and between
 its two rounds, simulated annealing (`anneal`: moves, exchanges and Kempe chains of meetings,
 restarted when it stalls) improves the hint. `optimal` is reported only when both phases are
