@@ -63,6 +63,7 @@ class SatSearch:
         self._stopped = False
         self._process: subprocess.Popen | None = None
         self._on_caps = False  # the child at work asks question 1
+        self._again = False  # the descent was stopped to start again from a better schedule
         self._thread: threading.Thread | None = None
 
     def start(self, report: Callable[[], None]) -> None:
@@ -70,8 +71,22 @@ class SatSearch:
         self._thread.start()
 
     def descend_from(self, below: int) -> None:
-        self._below = below
+        """Look for fewer breaks than `below`. Said again with less while the descent still
+        aims higher (another solver found a better schedule), it starts again from there."""
+        with self._lock:
+            aim = self._aim()
+            self._below = below if aim is None else min(aim, below)
+            if aim is not None and below < aim and self._process and not self._on_caps:
+                self._again = True
+                self._process.kill()
         self._below_known.set()
+
+    def _aim(self) -> int | None:
+        """Fewer breaks than this is what the descent looks for (None before it has started)."""
+        if self._below is None or self.schedule is None:
+            return self._below
+        slots = [self.schedule[m] for m in self.meeting_ids]
+        return min(self._below, _breaks(self.problem, slots))
 
     def skip_caps(self) -> None:
         with self._lock:
@@ -98,9 +113,13 @@ class SatSearch:
                 return  # everyone at their floor: nothing better to look for
         if "cap" not in self.problem:
             return
-        self._below_known.wait()
         question = {k: v for k, v in self.problem.items() if k != "caps"}
-        self._ask({**question, "below": self._below}, report)
+        while True:
+            self._below_known.wait()
+            self._again = False
+            self._ask({**question, "below": self._below}, report)
+            if self._stopped or not self._again:
+                return
 
     def _ask(self, question: dict, report: Callable[[], None], seconds: float | None = None):
         with self._lock:

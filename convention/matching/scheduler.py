@@ -919,6 +919,8 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
                 hint = anneal(inst, hint, polish, seed=rounds_left, enough=bound)
                 best_breaks = _total_breaks(inst, hint)
                 take_sat_news()
+                if sat:
+                    sat.descend_from(best_breaks)  # starts again if it still aims higher
                 # The next round starts its proof afresh: hand it the bound this one proved.
                 second.model.Add(sum(second.breaks) >= bound)
     finally:

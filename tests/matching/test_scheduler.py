@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import queue
 import random
 
 import pytest
@@ -25,6 +26,7 @@ from convention.matching.scheduler import (
     _Model,
     _output,
     _sat_problem,
+    _total_breaks,
     anneal,
     count_breaks,
     greedy,
@@ -561,6 +563,25 @@ def test_the_sat_search_gives_up_the_floors_after_its_time_and_still_descends():
     search.wait(timeout=10)
     assert not search.none_at_caps  # never answered
     assert search.none_below == 1 and search.schedule is not None
+
+
+def test_the_sat_search_starts_again_when_told_of_a_better_schedule():
+    instance = generate(40, 120, 12, 12, seed=1)  # a dense forum: the descent takes a while
+    inst = parse(instance)
+    news: queue.Queue = queue.Queue()
+    search = SatSearch(_sat_problem_of(instance), [m.id for m in inst.meetings], 0.001)
+    search.start(lambda: news.put((search._process, _total_breaks(inst, search.schedule))))
+    search.descend_from(60)
+    first_child, first_breaks = news.get(timeout=30)
+    assert first_breaks < 60
+    search.descend_from(first_breaks // 2)  # another solver did much better
+    child, breaks = news.get(timeout=30)
+    while child is first_child:  # what the first child said before it was stopped
+        child, breaks = news.get(timeout=30)
+    search.stop()
+    search.wait(timeout=10)
+    assert first_child.returncode != 0  # stopped, to start again
+    assert breaks < first_breaks // 2  # the new child's first schedule beats the better one
 
 
 def test_a_stopped_sat_search_ends_without_news():
