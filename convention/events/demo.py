@@ -271,11 +271,16 @@ DETAILS = {
     ),
 }
 
+LAST_SESSION_STARTS = max(time.fromisoformat(row[1]) for row in SESSIONS if row[0] == 1)
+
 STREAMED = {"opening", "city-to-city", "closing"}
 
 
 def load() -> Edition:
-    first_day = utcnow().astimezone(EVENT_ZONE).date() - timedelta(days=1)
+    # In progress whenever it is loaded: yesterday and today, or, once today's last session
+    # has begun, today and tomorrow (so seminars are still open for sign-up).
+    now = utcnow().astimezone(EVENT_ZONE)
+    first_day = now.date() - timedelta(days=1 if now.time() < LAST_SESSION_STARTS else 0)
     edition = Edition(
         slug=f"ydc-{first_day.year}",
         name_ja=f"横浜脱炭素コンベンション{first_day.year}",

@@ -182,7 +182,10 @@ def _universities() -> list[University]:
 
 def _ticket_types(edition: Edition) -> list[tuple[TicketType, int]]:
     sales_start = utcnow() - timedelta(days=60)
-    sales_end = datetime.combine(edition.end_date, time(17, 0), tzinfo=EVENT_ZONE)
+    # Open until the last day is over: the demo is loaded at any hour of that day.
+    sales_end = datetime.combine(
+        edition.end_date + timedelta(days=1), time(0, 0), tzinfo=EVENT_ZONE
+    )
     made = []
     for position, row in enumerate(TICKET_TYPES):
         name_ja, name_en, category, price, capacity, approval, code, count = row
