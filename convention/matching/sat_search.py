@@ -57,7 +57,7 @@ class SatSearch:
         self.schedule: dict[str, int] | None = None
         self.none_at_caps = False
         self.none_below: int | None = None
-        self._below: int | None = problem.get("below")
+        self._below: int | None = None  # what descend_from said
         self._below_known = threading.Event()
         self._lock = threading.Lock()  # between starting a child and stopping the search
         self._stopped = False
@@ -111,8 +111,6 @@ class SatSearch:
             self._ask(question, report, self.caps_seconds)
             if self.schedule is not None:
                 return  # everyone at their floor: nothing better to look for
-        if "cap" not in self.problem:
-            return
         question = {k: v for k, v in self.problem.items() if k != "caps"}
         while True:
             self._below_known.wait()
@@ -123,7 +121,7 @@ class SatSearch:
 
     def _ask(self, question: dict, report: Callable[[], None], seconds: float | None = None):
         with self._lock:
-            if self._stopped or question.get("below") is None and "caps" not in question:
+            if self._stopped:  # also how the descent ends unless descend_from was said
                 return
             process = self._process = subprocess.Popen(
                 [sys.executable, __file__],

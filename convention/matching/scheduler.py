@@ -868,7 +868,9 @@ def _solve_cp(inst: _Instance, hint: dict[str, int], limit: float, workers: int,
             at_floors.hold_everyone_at_their_floor()
             solver = solver_for(min(0.3 * limit, deadline - time.perf_counter()))
             running.append(solver)
-            sat = _start_sat_search(inst, at_floors.floors, 0.4 * limit, deadline, sat_reported)
+            sat = _start_sat_search(
+                inst, at_floors.floors, 0.4 * limit, deadline, sat_reported, cores[-1]
+            )
             if sat:
                 solver.parameters.num_workers = max(1, min(workers, len(cores) - 1))
                 _pin(cores[:-1])  # CP-SAT's threads start from this one and keep to these
@@ -948,16 +950,21 @@ def _pin(cores: list[int]) -> None:
 
 
 def _start_sat_search(
-    inst: _Instance, floors: dict[str, int], caps_seconds: float, deadline: float, report
+    inst: _Instance,
+    floors: dict[str, int],
+    caps_seconds: float,
+    deadline: float,
+    report,
+    core: int,
 ):
-    """Start the SAT search (see `sat_search`) on a core of its own: everyone at their
+    """Start the SAT search (see `sat_search`) on `core`, kept for it: everyone at their
     `floors` for `caps_seconds` at most, then ever fewer breaks. None when the forum is too small
     or too big for it to help."""
     from .sat_search import MAX_MEETINGS, MIN_MEETINGS, SatSearch
 
     if not MIN_MEETINGS <= len(inst.meetings) <= MAX_MEETINGS:
         return None
-    problem = _sat_problem(inst, floors, deadline - time.perf_counter(), core=_cores()[-1])
+    problem = _sat_problem(inst, floors, deadline - time.perf_counter(), core)
     search = SatSearch(problem, [m.id for m in inst.meetings], caps_seconds)
     search.start(report)
     return search
