@@ -19,7 +19,8 @@ CaDiCaL cannot be interrupted, while a process can be killed. The child also lim
 time, so it never outlives a scheduler that died.
 
 Clauses: x[m,s] for s in m's domain, exactly one per meeting; busy[p,s] is the "or" of p's
-x[.,s], of which at most one holds; at most `tables` x per slot. pre[p,s]: p is busy at some slot
+x[.,s], of which at most one holds; at most `tables` x per slot, and at most
+`interpreter_tables` of those of meetings that need an interpreter. pre[p,s]: p is busy at some slot
 before s. A break of p ends at s when busy[p,s], not busy[p,s-1] and pre[p,s]; a participant whose
 cap is 0 may not have that, the others count those ends under their cap. Implied, and worth ten
 times the speed: p is busy in exactly as many slots as they have meetings.
@@ -156,8 +157,10 @@ class SatSearch:
 def search(problem: dict) -> Iterator[dict]:
     """The child's news, in order: {"slots": [...]} for a schedule (the slot of each meeting),
     {"none_at_caps": true}, {"none_below": n}. `problem`: {"slots", "tables",
-    "meetings": [{"participants", "domain"}]}, then for question 1 "caps": {person: most breaks}
-    (a participant without one may have no break), for question 2 "cap" and "below"."""
+    "meetings": [{"participants", "domain", "interpreter"}], "interpreter_tables" (the most
+    meetings needing an interpreter in a slot, or None)}, then for question 1 "caps": {person:
+    most breaks} (a participant without one may have no break), for question 2 "cap" and
+    "below"."""
     if "caps" in problem:
         slots = schedule_within_caps(problem)
         if slots is not None:
@@ -236,6 +239,7 @@ def _clauses(problem: dict, caps: dict[str, int], pool):
     slots = problem["slots"]
     x: dict[tuple[int, int], int] = {}
     by_slot: dict[int, list[int]] = {}
+    interpreted: dict[int, list[int]] = {}  # by slot
     by_person: dict[str, list[int]] = {}
     for i, meeting in enumerate(problem["meetings"]):
         literals = [pool.id(("x", i, s)) for s in meeting["domain"]]
@@ -244,10 +248,15 @@ def _clauses(problem: dict, caps: dict[str, int], pool):
         for s, var in zip(meeting["domain"], literals, strict=True):
             x[i, s] = var
             by_slot.setdefault(s, []).append(var)
+            if meeting.get("interpreter"):
+                interpreted.setdefault(s, []).append(var)
         for person in meeting["participants"]:
             by_person.setdefault(person, []).append(i)
     for literals in by_slot.values():
         at_most(literals, problem["tables"])
+    if problem.get("interpreter_tables") is not None:
+        for literals in interpreted.values():
+            at_most(literals, problem["interpreter_tables"])
     all_ends: list[int] = []
     for person, indexes in by_person.items():
         if len(indexes) < 2:

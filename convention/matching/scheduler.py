@@ -8,8 +8,10 @@ Model (OR-Tools CP-SAT), after Bofill et al., JAIR 74 (2022); see `_Model`:
 - x[m,s]: meeting m is held in slot s, only for slots in m's allowed set where every participant
   is available (a fixed meeting has the single domain {fixed} and must be held);
 - busy[p,s] = sum of x[m,s] over p's meetings (a boolean, so ≤ 1 meeting per slot);
-- at most `tables` meetings per slot. Tables are identical, so any slot assignment within that
-  bound seats everyone: tables are numbered afterwards and are no variables of the search;
+- at most `tables` meetings per slot, and at most `interpreter_tables` of those that need an
+  interpreter (an optional extension of the contract: tables 0 .. interpreter_tables - 1 have
+  one). Any slot assignment within those bounds seats everyone, the meetings that need an
+  interpreter first: tables are numbered afterwards and are no variables of the search;
 - one boolean per possible end of a break: brk[p,s] is forced by "busy in s, idle in s-1, busy
   at some earlier slot"; the breaks are the sum of brk (a MaxSAT-like objective that CP-SAT's
   core-based workers bound from below). Participants with a single meeting get none.
@@ -59,6 +61,7 @@ class _Meeting:
     priority: int
     allowed: set[int] | None
     fixed: int | None
+    interpreter: bool = False  # must sit at one of the interpreter tables
     domain: list[int] = field(default_factory=list)
 
 
@@ -69,6 +72,17 @@ class _Instance:
     unavailable: dict[str, set[int]]
     meetings: list[_Meeting]
     max_breaks: int | None
+    # At most this many meetings that need an interpreter in one slot; None when that cannot
+    # bind (nobody needs one, or every table has an interpreter).
+    interpreter_tables: int | None = None
+
+    def fits(self, meeting: _Meeting, load: int, interpreted: int) -> bool:
+        """Is there a table for `meeting` in a slot that holds `load` meetings, `interpreted` of
+        them at interpreter tables?"""
+        if load >= self.tables:
+            return False
+        limit = self.interpreter_tables
+        return not (meeting.interpreter and limit is not None and interpreted >= limit)
 
 
 # --- reading and checking the instance ---------------------------------------------------------
@@ -143,11 +157,25 @@ def parse(instance) -> _Instance:
             raise InstanceError(
                 f"meeting {mid!r}: 'fixed' {fixed!r} is not a slot between 0 and {slots - 1}"
             )
-        meetings.append(_Meeting(mid, list(people), priority, allowed, fixed))
+        interpreter = meeting.get("interpreter")
+        interpreter = False if interpreter is None else interpreter
+        if not isinstance(interpreter, bool):
+            raise InstanceError(f"meeting {mid!r}: 'interpreter' must be true or false")
+        meetings.append(_Meeting(mid, list(people), priority, allowed, fixed, interpreter))
     cap = instance.get("max_breaks_per_participant")
     if cap is not None and (not _is_int(cap) or cap < 0):
         raise InstanceError("'max_breaks_per_participant' must be a non-negative integer or null")
-    parsed = _Instance(slots, tables, unavailable, meetings, cap)
+    interpreter_tables = instance.get("interpreter_tables")
+    interpreter_tables = 0 if interpreter_tables is None else interpreter_tables
+    if not _is_int(interpreter_tables) or not 0 <= interpreter_tables <= tables:
+        raise InstanceError(
+            f"'interpreter_tables' must be a whole number from 0 to 'tables' ({tables}), "
+            f"not {interpreter_tables!r}"
+        )
+    binds = interpreter_tables < tables and any(m.interpreter for m in meetings)
+    parsed = _Instance(
+        slots, tables, unavailable, meetings, cap, interpreter_tables if binds else None
+    )
     for meeting in meetings:
         blocked = set().union(*(unavailable[p] for p in meeting.participants))
         candidates = range(slots) if meeting.allowed is None else sorted(meeting.allowed)
@@ -177,10 +205,11 @@ def _breaks_by_participant(meetings, placed: dict[str, int]) -> dict[str, int]:
 
 
 def _output(inst: _Instance, placed: dict[str, int], status: str, started: float) -> dict:
-    """Tables are assigned after slots: the meetings of a slot take tables 0, 1, ... in order."""
+    """Tables are assigned after slots: the meetings of a slot take tables 0, 1, ... in order,
+    those that need an interpreter first (tables 0 .. interpreter_tables - 1 have one)."""
     next_table: dict[int, int] = {}
     assignments = []
-    for meeting in inst.meetings:
+    for meeting in sorted(inst.meetings, key=lambda m: not m.interpreter):
         if meeting.id in placed:
             slot = placed[meeting.id]
             table = next_table.get(slot, 0)
@@ -199,6 +228,7 @@ def _output(inst: _Instance, placed: dict[str, int], status: str, started: float
 def _fixed_conflict(inst: _Instance) -> str | None:
     """Fixed meetings must be held, so contradictions among them make the instance infeasible."""
     per_slot: dict[int, int] = {}
+    interpreted: dict[int, int] = {}
     person_slot: dict[tuple[str, int], str] = {}
     placed: dict[str, int] = {}
     for meeting in inst.meetings:
@@ -206,9 +236,12 @@ def _fixed_conflict(inst: _Instance) -> str | None:
             continue
         if meeting.fixed not in meeting.domain:
             return f"fixed meeting {meeting.id} is not allowed in slot {meeting.fixed}"
+        if not inst.fits(
+            meeting, per_slot.get(meeting.fixed, 0), interpreted.get(meeting.fixed, 0)
+        ):
+            return f"more fixed meetings than (interpreter) tables in slot {meeting.fixed}"
         per_slot[meeting.fixed] = per_slot.get(meeting.fixed, 0) + 1
-        if per_slot[meeting.fixed] > inst.tables:
-            return f"more fixed meetings than tables in slot {meeting.fixed}"
+        interpreted[meeting.fixed] = interpreted.get(meeting.fixed, 0) + meeting.interpreter
         for person in meeting.participants:
             other = person_slot.setdefault((person, meeting.fixed), meeting.id)
             if other != meeting.id:
@@ -230,6 +263,7 @@ def greedy(inst: _Instance) -> dict[str, int]:
     placed: dict[str, int] = {}
     busy: dict[str, set[int]] = {p: set() for p in inst.unavailable}
     load = [0] * inst.slots
+    interpreted = [0] * inst.slots
     order = sorted(
         inst.meetings,
         key=lambda m: (m.fixed is None, -m.priority, len(m.domain), len(m.participants) * -1),
@@ -238,7 +272,7 @@ def greedy(inst: _Instance) -> dict[str, int]:
         options = [meeting.fixed] if meeting.fixed is not None else meeting.domain
         best = None
         for slot in options:
-            if load[slot] >= inst.tables and meeting.fixed is None:
+            if meeting.fixed is None and not inst.fits(meeting, load[slot], interpreted[slot]):
                 continue
             if any(slot in busy[p] for p in meeting.participants):
                 continue
@@ -259,31 +293,47 @@ def greedy(inst: _Instance) -> dict[str, int]:
             slot = best[1]
             placed[meeting.id] = slot
             load[slot] += 1
+            interpreted[slot] += meeting.interpreter
             for person in meeting.participants:
                 busy[person].add(slot)
     return placed
 
 
-def improve(inst: _Instance, placed: dict[str, int], budget: float) -> dict[str, int]:
+def improve(inst: _Instance, start: dict[str, int], budget: float) -> dict[str, int]:
     """Hill climbing on a feasible schedule within `budget` seconds: move single meetings to
     slots that lower their participants' breaks, and insert unscheduled meetings where they now
     fit. Every step keeps the hard rules and the break cap."""
     deadline = time.perf_counter() + budget
-    placed = dict(placed)
+    placed: dict[str, int] = {}
     busy: dict[str, set[int]] = {p: set() for p in inst.unavailable}
     load = [0] * inst.slots
-    for meeting in inst.meetings:
-        if meeting.id in placed:
-            load[placed[meeting.id]] += 1
-            for person in meeting.participants:
-                busy[person].add(placed[meeting.id])
+    interpreted = [0] * inst.slots
     cap = inst.max_breaks
+
+    def put(meeting, slot: int) -> None:
+        placed[meeting.id] = slot
+        load[slot] += 1
+        interpreted[slot] += meeting.interpreter
+        for person in meeting.participants:
+            busy[person].add(slot)
+
+    def lift(meeting) -> int:
+        slot = placed.pop(meeting.id)
+        load[slot] -= 1
+        interpreted[slot] -= meeting.interpreter
+        for person in meeting.participants:
+            busy[person].discard(slot)
+        return slot
+
+    for meeting in inst.meetings:
+        if meeting.id in start:
+            put(meeting, start[meeting.id])
 
     def best_slot(meeting, current):
         base = sum(count_breaks(busy[p]) for p in meeting.participants)
         best = None
         for slot in meeting.domain:
-            if slot == current or load[slot] >= inst.tables:
+            if slot == current or not inst.fits(meeting, load[slot], interpreted[slot]):
                 continue
             if any(slot in busy[p] for p in meeting.participants):
                 continue
@@ -303,27 +353,18 @@ def improve(inst: _Instance, placed: dict[str, int], budget: float) -> dict[str,
                 break
             if meeting.fixed is not None:
                 continue
-            current = placed.get(meeting.id)
-            if current is not None:
+            if meeting.id in placed:
                 before = sum(count_breaks(busy[p]) for p in meeting.participants)
-                for person in meeting.participants:
-                    busy[person].discard(current)
-                load[current] -= 1
+                current = lift(meeting)
                 found = best_slot(meeting, None)
                 without = sum(count_breaks(busy[p]) for p in meeting.participants)
                 if found is not None and without + found[0][0] < before:
                     current, changed = found[1], True
-                placed[meeting.id] = current
-                load[current] += 1
-                for person in meeting.participants:
-                    busy[person].add(current)
+                put(meeting, current)
             else:
                 found = best_slot(meeting, None)
                 if found is not None:
-                    placed[meeting.id] = found[1]
-                    load[found[1]] += 1
-                    for person in meeting.participants:
-                        busy[person].add(found[1])
+                    put(meeting, found[1])
                     changed = True
     return placed
 
@@ -379,8 +420,10 @@ def _anneal_run(
     slot_of = {i: placed[m.id] for i, m in enumerate(inst.meetings) if m.id in placed}
     at: dict[tuple[str, int], int] = {}  # (person, slot) -> meeting index
     in_slot: dict[int, list[int]] = {s: [] for s in range(inst.slots)}
+    interpreted = [0] * inst.slots
     for i, slot in slot_of.items():
         in_slot[slot].append(i)
+        interpreted[slot] += inst.meetings[i].interpreter
         for person in inst.meetings[i].participants:
             at[person, slot] = i
     busy: dict[str, set[int]] = {}
@@ -397,19 +440,21 @@ def _anneal_run(
     for i in movable:
         for person in inst.meetings[i].participants:
             meetings_of.setdefault(person, []).append(i)
-    cap = inst.max_breaks
+    cap, interpreter_limit = inst.max_breaks, inst.interpreter_tables
     temperature, steps = 2.5, 0
 
     def apply(changes: list[tuple[int, int]]) -> None:
         for i, _slot in changes:  # lift every moved meeting first, then put them down
             old = slot_of[i]
             in_slot[old].remove(i)
+            interpreted[old] -= inst.meetings[i].interpreter
             for person in inst.meetings[i].participants:
                 del at[person, old]
                 busy[person].discard(old)
         for i, slot in changes:
             slot_of[i] = slot
             in_slot[slot].append(i)
+            interpreted[slot] += inst.meetings[i].interpreter
             for person in inst.meetings[i].participants:
                 at[person, slot] = i
                 busy[person].add(slot)
@@ -486,6 +531,11 @@ def _anneal_run(
         after = {p: _cost(busy[p]) for p in people}
         delta = sum(after.values()) - before
         over = cap is not None and any(count_breaks(busy[p]) > cap for p in people)
+        # Every move changes only `source` and `target`; tables are checked before it is made.
+        over = over or (
+            interpreter_limit is not None
+            and max(interpreted[source], interpreted[target]) > interpreter_limit
+        )
         if not over and (delta <= 0 or rng.random() < math.exp(-delta / temperature)):
             breaks.update(after)
             total += delta
@@ -636,6 +686,7 @@ class _Model:
         self.held: list = []
         by_person_slot: dict[tuple[str, int], list] = {}
         by_slot: dict[int, list] = {}
+        interpreted: dict[int, list] = {}  # by slot
         per_person: dict[str, list[int]] = {}
         for i, meeting in enumerate(inst.meetings):
             literals = []
@@ -644,6 +695,8 @@ class _Model:
                 self.x[i, slot] = var
                 literals.append(var)
                 by_slot.setdefault(slot, []).append(var)
+                if meeting.interpreter:
+                    interpreted.setdefault(slot, []).append(var)
                 for person in meeting.participants:
                     by_person_slot.setdefault((person, slot), []).append(var)
             for person in meeting.participants:
@@ -658,6 +711,10 @@ class _Model:
         for vars_ in by_slot.values():
             if len(vars_) > inst.tables:
                 model.Add(sum(vars_) <= inst.tables)
+        limit = inst.interpreter_tables
+        for vars_ in interpreted.values():
+            if limit is not None and len(vars_) > limit:
+                model.Add(sum(vars_) <= limit)
         self.busy: dict[tuple[str, int], object] = {}
         self.own_busy: dict[tuple[str, int], object] = {}  # not a meeting's own x literal
         self.brk: dict[tuple[str, int], object] = {}
@@ -978,7 +1035,11 @@ def _sat_problem(
     return {
         "slots": inst.slots,
         "tables": inst.tables,
-        "meetings": [{"participants": m.participants, "domain": _domain(m)} for m in inst.meetings],
+        "meetings": [
+            {"participants": m.participants, "domain": _domain(m), "interpreter": m.interpreter}
+            for m in inst.meetings
+        ],
+        "interpreter_tables": inst.interpreter_tables,
         "caps": {person: min(floor, cap) for person, floor in floors.items()},
         "cap": cap,
         "seconds": seconds,
@@ -1023,6 +1084,7 @@ def validate(instance, output) -> dict:
     """
     errors: list[str] = []
     slots, tables = instance["slots"], instance["tables"]
+    interpreter_tables = instance.get("interpreter_tables") or 0
     unavailable = {p["id"]: set(p.get("unavailable") or []) for p in instance["participants"]}
     meetings = {m["id"]: m for m in instance["meetings"]}
     status = output.get("status")
@@ -1065,6 +1127,9 @@ def validate(instance, output) -> dict:
         other = table_used.setdefault((slot, table), mid)
         if other != mid:
             errors.append(f"meetings {other} and {mid} share table {table} in slot {slot}")
+        interpreted = isinstance(table, int) and table < interpreter_tables
+        if meeting.get("interpreter") and not interpreted:
+            errors.append(f"meeting {mid} needs an interpreter but sits at table {table!r}")
         per_slot[slot] = per_slot.get(slot, 0) + 1
         for person in meeting["participants"]:
             if slot in unavailable.get(person, set()):

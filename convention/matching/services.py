@@ -681,9 +681,12 @@ def _meetings_for_session(session: Session) -> list[Meeting]:
 
 def build_instance(session: Session) -> tuple[dict, dict]:
     """The scheduler's instance for a session: published meetings are fixed where they are;
-    drafts are free. Returns (instance, {"slots": [...], "meetings": {id: Meeting}})."""
+    drafts are free. When the session has interpreter tables, the drafts without a shared
+    language need one of them, and a published meeting uses one when it sits at one.
+    Returns (instance, {"slots": [...], "tables": [...], "meetings": {id: Meeting}})."""
     slots = slots_of(session)
     tables = tables_of(session)
+    interpreter_tables = sum(table.interpreter for table in tables)
     index = {slot.id: slot.number for slot in slots}
     meetings = _meetings_for_session(session)
     people: dict[int, MatchProfile] = {}
@@ -708,6 +711,10 @@ def build_instance(session: Session) -> tuple[dict, dict]:
         key = f"m{meeting.id}"
         by_id[key] = meeting
         fixed = index[meeting.slot_id] if meeting.is_published else None
+        if meeting.is_published:
+            interpreter = meeting.table is not None and meeting.table.interpreter
+        else:
+            interpreter = meeting.needs_interpreter
         rows.append(
             {
                 "id": key,
@@ -715,11 +722,13 @@ def build_instance(session: Session) -> tuple[dict, dict]:
                 "priority": meeting.priority,
                 "allowed": None,
                 "fixed": fixed,
+                "interpreter": interpreter and interpreter_tables > 0,
             }
         )
     instance = {
         "slots": len(slots),
         "tables": len(tables),
+        "interpreter_tables": interpreter_tables,
         "participants": [
             {"id": f"p{pid}", "unavailable": sorted(unavailable.get(pid, ()))}
             for pid in sorted(people)
@@ -751,7 +760,7 @@ def _cancel_meeting(meeting: Meeting) -> None:
 def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
     """Write the solver's output as drafts. Published meetings keep their slot and table; the
     other meetings of a slot take the free tables, interpreter tables first for those who need
-    one. Returns the number of drafts placed."""
+    one (the solver leaves enough of them in each slot). Returns the number of drafts placed."""
     slots, tables = mapping["slots"], mapping["tables"]
     by_id = mapping["meetings"]
     drafts = [m for m in by_id.values() if m.status == MeetingStatus.DRAFT]
@@ -906,6 +915,14 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
     problems = []
     if table.session_id != slot.session_id:
         problems.append(_("The table is not in the slot's session."))
+    if meeting.needs_interpreter and not table.interpreter and _has_interpreter_tables(table):
+        problems.append(
+            _(
+                "Meeting #%(id)s needs an interpreter: table %(table)s has none.",
+                id=meeting.id,
+                table=table.number,
+            )
+        )
     other = db.session.scalar(
         select(Meeting).where(
             Meeting.slot_id == slot.id, Meeting.table_id == table.id, Meeting.id != meeting.id
@@ -946,6 +963,17 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
                 _("%(name)s is not available in this slot.", name=seat.profile.display_name)
             )
     return problems
+
+
+def _has_interpreter_tables(table: MatchingTable) -> bool:
+    """Does the table's session have interpreters? Without any, no meeting can ask for one."""
+    return bool(
+        db.session.scalar(
+            select(MatchingTable.id)
+            .where(MatchingTable.session_id == table.session_id, MatchingTable.interpreter)
+            .limit(1)
+        )
+    )
 
 
 def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:

@@ -154,6 +154,33 @@ def test_manual_moves_are_checked_for_conflicts(matching_session, grid, cast, ou
     assert no_double_booking()
 
 
+def test_meetings_without_a_shared_language_wait_for_the_interpreter_table(
+    matching_session, grid, make_profile
+):
+    slots, tables = grid  # five slots; table 1 of 3 has the interpreter
+    # Six Japanese-speaking companies each meet a different Vietnamese-speaking city: one
+    # meeting per slot fits at the interpreter table, so one of them waits.
+    meetings = [
+        accepted(
+            make_profile(f"Kanagawa KK {n}", languages=("ja",)),
+            make_profile(f"City {n}", country="VN", languages=("vi",)),
+        )
+        for n in range(6)
+    ]
+    assert all(m.needs_interpreter for m in meetings)
+    output = services.schedule_session(matching_session, time_limit=5)
+    assert len(output["unscheduled"]) == 1
+    placed = [m for m in meetings if m.slot is not None]
+    assert len(placed) == 5
+    assert {m.table_id for m in placed} == {tables[0].id}
+    assert len({m.slot_id for m in placed}) == 5
+    waiting = next(m for m in meetings if m.slot is None)
+    # By hand, it cannot go to a table without an interpreter either.
+    with pytest.raises(services.MatchingError, match="needs an interpreter: table 2 has none"):
+        services.move_meeting(waiting.id, slots[0].id, tables[1].id)
+    assert no_double_booking()
+
+
 def test_the_database_refuses_double_booking(matching_session, grid, cast):
     slots, tables = grid
     city, companies, meetings = cast

@@ -40,6 +40,7 @@ from convention.matching.scheduler import (
 def brute_force(instance: dict) -> tuple[int, int] | None:
     """Best (priority score, -breaks) over every assignment; None when nothing is feasible."""
     slots, tables = instance["slots"], instance["tables"]
+    interpreter_tables = instance.get("interpreter_tables") or 0
     off = {p["id"]: set(p.get("unavailable") or []) for p in instance["participants"]}
     cap = instance.get("max_breaks_per_participant")
     options = []
@@ -59,6 +60,7 @@ def brute_force(instance: dict) -> tuple[int, int] | None:
     for choice in itertools.product(*options):
         busy: dict[str, list[int]] = {}
         per_slot: dict[int, int] = {}
+        interpreted: dict[int, int] = {}
         ok = True
         for meeting, slot in zip(instance["meetings"], choice, strict=True):
             if slot is None:
@@ -66,11 +68,15 @@ def brute_force(instance: dict) -> tuple[int, int] | None:
             if slot in off.get(meeting["participants"][0], set()) and meeting.get("fixed"):
                 ok = False
             per_slot[slot] = per_slot.get(slot, 0) + 1
+            if meeting.get("interpreter"):
+                interpreted[slot] = interpreted.get(slot, 0) + 1
             for person in meeting["participants"]:
                 if slot in busy.setdefault(person, []) or slot in off[person]:
                     ok = False
                 busy[person].append(slot)
         if not ok or any(count > tables for count in per_slot.values()):
+            continue
+        if any(count > interpreter_tables for count in interpreted.values()):
             continue
         breaks = {p: count_breaks(s) for p, s in busy.items()}
         if cap is not None and any(b > cap for b in breaks.values()):
@@ -100,10 +106,14 @@ def random_tiny(seed: int) -> dict:
         }
         if rng.random() < 0.3:
             meeting["allowed"] = sorted(rng.sample(range(slots), rng.randint(1, slots)))
+        if rng.random() < 0.3:
+            meeting["interpreter"] = True
         meetings.append(meeting)
+    tables = rng.randint(1, 2)
     return {
         "slots": slots,
-        "tables": rng.randint(1, 2),
+        "tables": tables,
+        "interpreter_tables": rng.randint(0, tables),
         "participants": [
             {"id": p, "unavailable": sorted(rng.sample(range(slots), rng.randint(0, 1)))}
             for p in people
@@ -229,6 +239,62 @@ def test_the_break_cap_leaves_a_meeting_out_rather_than_break_it():
     assert output["breaks"] == 1
 
 
+def _interpreted(slots: int, tables: int, interpreter_tables: int, *pairs: str) -> dict:
+    """Meetings of two people each; an upper-case pair needs an interpreter."""
+    instance = _pairs(slots, *(pair.lower() for pair in pairs))
+    instance.update(tables=tables, interpreter_tables=interpreter_tables)
+    for meeting, pair in zip(instance["meetings"], pairs, strict=True):
+        meeting["interpreter"] = pair.isupper()
+    return instance
+
+
+@pytest.mark.parametrize("time_limit", [0, 5])
+def test_meetings_that_need_an_interpreter_take_turns_at_the_interpreter_tables(time_limit):
+    # Four tables, one with an interpreter: the three meetings that need one go to three
+    # different slots, at table 0; the others sit anywhere.
+    instance = _interpreted(3, 4, 1, "AB", "CD", "EF", "gh", "ij")
+    output = solve(instance, time_limit=time_limit)
+    assert validate(instance, output)["ok"]
+    assert output["unscheduled"] == []
+    seats = {row["meeting"]: (row["slot"], row["table"]) for row in output["assignments"]}
+    assert {seats[m][1] for m in ("ab", "cd", "ef")} == {0}
+    assert len({seats[m][0] for m in ("ab", "cd", "ef")}) == 3
+
+
+def test_too_few_interpreter_tables_leave_a_meeting_out_rather_than_seat_it_without_one():
+    # a meets b and c; c meets d. Without interpreters all three fit in two slots; with one
+    # interpreter table "ab" and "cd" cannot share a slot, and then a and c have none in common.
+    instance = _interpreted(2, 2, 1, "AB", "CD", "ac")
+    output = solve(instance, time_limit=5)
+    assert validate(instance, output)["ok"]
+    assert len(output["unscheduled"]) == 1 and output["status"] == "optimal"
+    everyone_speaks = {**instance, "interpreter_tables": 2}
+    assert solve(everyone_speaks, time_limit=5)["unscheduled"] == []
+    # Without any interpreter table, a meeting that needs one is never scheduled.
+    assert solve({**instance, "interpreter_tables": 0}, time_limit=5)["unscheduled"] == ["ab", "cd"]
+
+
+def test_annealing_never_closes_a_break_by_taking_a_busy_interpreter_table():
+    # a meets b (with an interpreter) and c (pinned to slot 2). The interpreter table of slot 1
+    # is pinned to d and e, so "ab" waits in slot 0 and a has one break: moving it to slot 1
+    # would close the break at the price of an interpreter.
+    instance = _interpreted(3, 2, 1, "AB", "ac", "DE")
+    instance["meetings"][1]["fixed"], instance["meetings"][2]["fixed"] = 2, 1
+    inst = parse(instance)
+    start = greedy(inst)
+    assert start["ab"] == 0
+    annealed = anneal(inst, start, 0.3)
+    output = _output(inst, annealed, "feasible", 0.0)
+    assert validate(instance, output)["ok"] and output["breaks"] == 1
+
+
+def test_fixed_meetings_beyond_the_interpreter_tables_are_infeasible():
+    instance = _interpreted(2, 2, 1, "AB", "CD")
+    instance["meetings"][0]["fixed"] = instance["meetings"][1]["fixed"] = 0
+    output = solve(instance, time_limit=5)
+    assert output["status"] == "infeasible"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -240,6 +306,9 @@ def test_the_break_cap_leaves_a_meeting_out_rather_than_break_it():
         (lambda i: i["meetings"].append(dict(i["meetings"][0])), "listed twice"),
         (lambda i: i.update(max_breaks_per_participant=-2), "max_breaks_per_participant"),
         (lambda i: i["participants"][0].update(unavailable="0"), "must be a list"),
+        (lambda i: i.update(interpreter_tables=3), "'interpreter_tables' must be"),
+        (lambda i: i.update(interpreter_tables="1"), "'interpreter_tables' must be"),
+        (lambda i: i["meetings"][0].update(interpreter="yes"), "'interpreter' must be true"),
     ],
 )
 def test_malformed_instances_name_the_problem(change, message):
@@ -251,6 +320,8 @@ def test_malformed_instances_name_the_problem(change, message):
 
 def test_validate_catches_every_broken_rule():
     instance = json.loads(json.dumps(TWO_BY_TWO))
+    instance["interpreter_tables"] = 1
+    instance["meetings"][2]["interpreter"] = True
     bad = {
         "assignments": [
             {"meeting": "m1", "slot": 0, "table": 0},  # a unavailable in 0
@@ -270,6 +341,7 @@ def test_validate_catches_every_broken_rule():
         "a is in meetings m1 and m2",
         "fixed meeting m3 moved",
         "table 5 outside",
+        "m3 needs an interpreter but sits at table 5",
     ):
         assert expected in errors
 
@@ -347,10 +419,13 @@ def instances(draw):
             meeting["allowed"] = draw(
                 st.lists(st.integers(0, slots - 1), min_size=1, max_size=slots, unique=True)
             )
+        meeting["interpreter"] = draw(st.sampled_from([None, False, True]))
         meetings.append(meeting)
+    tables = draw(st.integers(1, 3))
     return {
         "slots": slots,
-        "tables": draw(st.integers(1, 3)),
+        "tables": tables,
+        "interpreter_tables": draw(st.one_of(st.none(), st.integers(0, tables))),
         "participants": participants,
         "meetings": meetings,
         "max_breaks_per_participant": draw(st.sampled_from([None, 0, 1, 2])),
@@ -505,6 +580,15 @@ def test_everyone_at_their_floor_keeps_to_the_tables_and_to_each_participants_fl
     # With everyone capped at no break, a's floor cannot be met.
     apart["max_breaks_per_participant"] = 0
     assert at_floors(apart) is None
+
+
+@AT_FLOORS
+def test_everyone_at_their_floor_keeps_to_the_interpreter_tables(at_floors):
+    both = _interpreted(2, 2, 1, "AB", "CD")
+    placed = at_floors(both)
+    assert placed is not None and placed["ab"] != placed["cd"]
+    assert at_floors({**both, "slots": 1}) is None
+    assert at_floors({**both, "slots": 1, "interpreter_tables": 2}) is not None
 
 
 def _sat_problem_of(instance: dict, below: int | None = None) -> dict:

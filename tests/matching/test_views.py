@@ -253,6 +253,21 @@ def test_organiser_sets_up_runs_publishes_and_moves(
     assert "No meeting can be moved: only draft or scheduled meetings can." in done
 
 
+def test_the_board_shows_which_meetings_need_an_interpreter(
+    organiser_client, matching_session, make_profile
+):
+    services.setup_grid(matching_session, slot_minutes=20, tables=2, interpreter_tables=1)
+    company = make_profile("Kanagawa KK", languages=("ja",))
+    city = make_profile("Hue City", country="VN", languages=("vi",))
+    services.respond(services.send_request(company, city), city, accept=True)
+    services.schedule_session(matching_session, time_limit=5)
+    board = organiser_client.get(
+        f"/matching/admin/sessions/{matching_session.id}", headers=hx("board")
+    ).text
+    assert "Kanagawa KK" in board and "needs an interpreter" in board
+    assert "none at this table" not in board  # it sits at the interpreter table
+
+
 def test_organiser_coordinates_and_expires(organiser_client, pair, make_profile):
     a, b = pair
     c = make_profile("Batam Free Zone")
