@@ -28,8 +28,9 @@ def solve_command(instance: Path, out: Path, time_limit: float) -> None:
         raise click.ClickException(f"{instance}: not valid JSON ({error})") from None
     if time_limit < 0:
         raise click.BadParameter("the time limit cannot be negative", param_hint="--time-limit")
+    stats: dict = {}
     try:
-        result = solve(data, time_limit=time_limit)
+        result = solve(data, time_limit=time_limit, stats=stats)
     except InstanceError as error:
         raise click.ClickException(f"{instance}: {error}") from None
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -38,6 +39,8 @@ def solve_command(instance: Path, out: Path, time_limit: float) -> None:
         f"{len(result['unscheduled'])} unscheduled, {result['breaks']} breaks, "
         f"{result['seconds']:.2f} s -> {out}"
     )
+    if "reason" in stats:
+        click.echo(f"The fixed meetings cannot all be held: {stats['reason']}")
 
 
 @cli.cli.command("check")

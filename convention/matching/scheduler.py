@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from .sat_search import SatSearch
 
 STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+# Far beyond any forum, and small enough that no sum of priorities overflows the solver's
+# 64-bit objective and no grid exhausts memory.
+MAX_SLOTS, MAX_TABLES, MAX_PRIORITY = 1_000, 10_000, 1_000
 
 
 class InstanceError(ValueError):
@@ -109,10 +112,12 @@ def parse(instance) -> _Instance:
         if key not in instance:
             raise InstanceError(f"missing key {key!r}")
     slots, tables = instance["slots"], instance["tables"]
-    if not _is_int(slots) or slots < 1:
-        raise InstanceError(f"'slots' must be a positive integer, not {slots!r}")
-    if not _is_int(tables) or tables < 0:
-        raise InstanceError(f"'tables' must be a non-negative integer, not {tables!r}")
+    if not _is_int(slots) or not 1 <= slots <= MAX_SLOTS:
+        raise InstanceError(f"'slots' must be a whole number from 1 to {MAX_SLOTS}, not {slots!r}")
+    if not _is_int(tables) or not 0 <= tables <= MAX_TABLES:
+        raise InstanceError(
+            f"'tables' must be a whole number from 0 to {MAX_TABLES}, not {tables!r}"
+        )
     if not isinstance(instance["participants"], list):
         raise InstanceError("'participants' must be a list")
     unavailable: dict[str, set[int]] = {}
@@ -140,6 +145,8 @@ def parse(instance) -> _Instance:
         if not isinstance(people, list) or len(people) < 2:
             raise InstanceError(f"meeting {mid!r} needs a list of at least two participants")
         for person in people:
+            if not isinstance(person, str):
+                raise InstanceError(f"meeting {mid!r}: {person!r} is not a participant id")
             if person not in unavailable:
                 raise InstanceError(f"meeting {mid!r} names unknown participant {person!r}")
         if len(set(people)) != len(people):
@@ -147,8 +154,10 @@ def parse(instance) -> _Instance:
         priority = meeting.get("priority", 1)
         if priority is None:
             priority = 1
-        if not _is_int(priority) or priority < 1:
-            raise InstanceError(f"meeting {mid!r}: 'priority' must be a positive integer")
+        if not _is_int(priority) or not 1 <= priority <= MAX_PRIORITY:
+            raise InstanceError(
+                f"meeting {mid!r}: 'priority' must be a whole number from 1 to {MAX_PRIORITY}"
+            )
         allowed = meeting.get("allowed")
         if allowed is not None:
             allowed = _slot_list(allowed, slots, f"meeting {mid!r} 'allowed'")
@@ -235,6 +244,11 @@ def _fixed_conflict(inst: _Instance) -> str | None:
         if meeting.fixed is None:
             continue
         if meeting.fixed not in meeting.domain:
+            away = [p for p in meeting.participants if meeting.fixed in inst.unavailable[p]]
+            if away:
+                return (
+                    f"{away[0]} is unavailable in slot {meeting.fixed}, where {meeting.id} is fixed"
+                )
             return f"fixed meeting {meeting.id} is not allowed in slot {meeting.fixed}"
         if not inst.fits(
             meeting, per_slot.get(meeting.fixed, 0), interpreted.get(meeting.fixed, 0)
@@ -636,12 +650,14 @@ def solve(
     """Schedule an instance within `time_limit` seconds; return the contract's output dict.
 
     `stats`, when given, receives what the output cannot say: `bound`, a proven lower bound on
-    the breaks at the scheduled score (None when unknown), and the greedy start's figures."""
+    the breaks at the scheduled score (None when unknown), the greedy start's figures, and for
+    an instance whose fixed meetings contradict each other, `reason`."""
     started = time.perf_counter()
     stats = stats if stats is not None else {}
     stats.update(bound=None)
     inst = parse(instance)
-    if _fixed_conflict(inst):
+    if reason := _fixed_conflict(inst):
+        stats["reason"] = reason
         return {
             "assignments": [],
             "unscheduled": [m.id for m in inst.meetings],
