@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,7 +36,7 @@ from convention.matching.models import (
     RequestState,
     TagKind,
 )
-from convention.matching.scheduler import solve
+from convention.matching.scheduler import count_breaks, solve
 from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
@@ -145,12 +146,15 @@ def _set_tags(profile: MatchProfile, kind: TagKind, codes: Iterable[str], allowe
 
 
 def save_profile(registration: Registration, data: dict) -> MatchProfile:
-    """Create or update the registration's matching profile from cleaned form data."""
+    """Create or update the registration's matching profile from cleaned form data; with an
+    "unavailable" key, also the slots the participant cannot meet in."""
     if registration.status not in MATCHING_REGISTRATION_STATUSES:
         raise MatchingError(_("Only confirmed registrations can take part in matching."))
     profile = db.session.scalar(
         select(MatchProfile).where(MatchProfile.registration_id == registration.id)
     )
+    if profile is not None and "unavailable" in data:
+        _refuse_slots_with_published_meetings(profile, data["unavailable"] or [])
     if profile is None:
         profile = MatchProfile(registration=registration, edition_id=registration.edition_id)
         db.session.add(profile)
@@ -167,11 +171,39 @@ def save_profile(registration: Registration, data: dict) -> MatchProfile:
     _set_tags(profile, TagKind.NEED, data.get("need_codes") or [], TOPICS)
     _set_tags(profile, TagKind.OFFER, data.get("offer_codes") or [], TOPICS)
     _set_tags(profile, TagKind.LANGUAGE, data.get("languages") or [], LANGUAGES)
+    if "unavailable" in data:
+        _set_unavailable(profile, data["unavailable"] or [])
     db.session.commit()
     return profile
 
 
-def set_unavailable(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
+def _refuse_slots_with_published_meetings(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
+    """A published meeting stays where it is when the scheduler runs again, so a slot newly
+    marked unavailable must not hold one: the organisers move it first."""
+    already = {row.slot_id for row in profile.unavailable}
+    clash = db.session.scalar(
+        select(Meeting)
+        .join(MeetingSeat, MeetingSeat.meeting_id == Meeting.id)
+        .where(
+            MeetingSeat.profile_id == profile.id,
+            MeetingSeat.slot_id.in_(set(slot_ids) - already),
+            Meeting.status.in_(PUBLISHED_STATUSES),
+        )
+        .limit(1)
+    )
+    if clash is not None:
+        raise MatchingError(
+            _(
+                "You have meeting #%(id)s at %(time)s: ask the organisers to move it before "
+                "you mark that slot.",
+                id=clash.id,
+                time=local(clash.slot.starts_at).strftime("%H:%M"),
+            ),
+            "unavailable",
+        )
+
+
+def _set_unavailable(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
     """Replace the slots the participant cannot meet in (only slots of this edition)."""
     valid = set(
         db.session.scalars(
@@ -186,7 +218,6 @@ def set_unavailable(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
     have = {row.slot_id for row in profile.unavailable}
     for slot_id in sorted(valid - have):
         profile.unavailable.append(ProfileUnavailability(slot_id=slot_id))
-    db.session.commit()
 
 
 # --- directory and recommendations -------------------------------------------------------------
@@ -703,6 +734,15 @@ def build_instance(session: Session) -> tuple[dict, dict]:
     for profile_id, slot_id in off_rows:
         unavailable.setdefault(profile_id, set()).add(index[slot_id])
     # Meetings elsewhere (another matching session overlapping in time) block those slots too.
+    elsewhere = db.session.execute(
+        select(MeetingSeat.profile_id, MatchingSlot)
+        .join(MatchingSlot, MatchingSlot.id == MeetingSeat.slot_id)
+        .where(MeetingSeat.profile_id.in_(list(people)), MatchingSlot.session_id != session.id)
+    )
+    for profile_id, other in elsewhere:
+        for slot in slots:
+            if _overlap(other, slot):
+                unavailable.setdefault(profile_id, set()).add(slot.number)
     rows = []
     by_id = {}
     for meeting in meetings:
@@ -811,16 +851,42 @@ def schedule_session(session: Session, time_limit: float = 30.0, job_id: int | N
                 tables=instance["tables"],
             ),
         )
-    output = solve(instance, time_limit=time_limit)
+    stats: dict = {}
+    output = solve(instance, time_limit=time_limit, stats=stats)
     if output["status"] == "infeasible":
         raise MatchingError(
-            _("The published meetings contradict each other (or the break cap); nothing changed.")
+            _(
+                "The published meetings contradict each other (or the break cap); nothing "
+                "changed. %(reason)s",
+                reason=_in_our_words(stats.get("reason", ""), mapping),
+            )
         )
     if job_id:
         report_progress(job_id, 90, _("Saving the draft schedule"))
     apply_schedule(session, output, mapping)
     db.session.commit()
     return output
+
+
+def _in_our_words(reason: str, mapping: dict) -> str:
+    """The scheduler's reason names instance ids (p12, m34, slot 3): say names, meeting
+    numbers and times instead."""
+    names = {
+        f"p{seat.profile_id}": seat.profile.display_name
+        for meeting in mapping["meetings"].values()
+        for seat in meeting.seats
+    }
+    slots = mapping["slots"]
+
+    def word(match: re.Match) -> str:
+        token = match.group(0)
+        if token.startswith("slot "):
+            return local(slots[int(match.group(1))].starts_at).strftime("%H:%M")
+        if token.startswith("m"):
+            return f"#{token[1:]}"
+        return names.get(token, token)
+
+    return re.sub(r"slot (\d+)|\b[pm]\d+\b", word, reason)
 
 
 def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
@@ -936,20 +1002,25 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
                 id=other.id,
             )
         )
+    cap = current_app.config.get("MATCHING_MAX_BREAKS", 2)
     for seat in meeting.seats:
-        clash = db.session.scalar(
-            select(MeetingSeat).where(
-                MeetingSeat.profile_id == seat.profile_id,
-                MeetingSeat.slot_id == slot.id,
-                MeetingSeat.meeting_id != meeting.id,
-            )
-        )
+        elsewhere = _placed_seats(seat.profile_id, meeting.id)
+        clash = next((seat for seat, other in elsewhere if _overlap(other, slot)), None)
         if clash is not None:
             problems.append(
                 _(
                     "%(name)s already has meeting #%(id)s in this slot.",
                     name=seat.profile.display_name,
                     id=clash.meeting_id,
+                )
+            )
+        day = [other.number for _, other in elsewhere if other.session_id == slot.session_id]
+        if cap is not None and count_breaks([*day, slot.number]) > cap:
+            problems.append(
+                _(
+                    "%(name)s would have more than %(cap)s breaks between meetings.",
+                    name=seat.profile.display_name,
+                    cap=cap,
                 )
             )
         off = db.session.scalar(
@@ -963,6 +1034,23 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
                 _("%(name)s is not available in this slot.", name=seat.profile.display_name)
             )
     return problems
+
+
+def _placed_seats(profile_id: int, except_meeting: int) -> list[tuple[MeetingSeat, MatchingSlot]]:
+    """The participant's seats in placed meetings (drafts too), other than `except_meeting`."""
+    return list(
+        db.session.execute(
+            select(MeetingSeat, MatchingSlot)
+            .join(MatchingSlot, MatchingSlot.id == MeetingSeat.slot_id)
+            .where(MeetingSeat.profile_id == profile_id, MeetingSeat.meeting_id != except_meeting)
+        )
+    )
+
+
+def _overlap(one: MatchingSlot, other: MatchingSlot) -> bool:
+    """Do two slots overlap in time? Parallel matching sessions have slots of their own, so
+    the same slot row is not the only clash."""
+    return one.starts_at < other.ends_at and other.starts_at < one.ends_at
 
 
 def _has_interpreter_tables(table: MatchingTable) -> bool:

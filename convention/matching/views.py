@@ -11,6 +11,7 @@ from convention.accounts.access import login_required, organiser_required, roles
 from convention.accounts.models import Role
 from convention.events.models import Session, SessionKind
 from convention.extensions import db
+from convention.forms import attach_error
 from convention.htmx import redirect, render, wants_fragment
 from convention.matching import services
 from convention.matching.forms import (
@@ -117,9 +118,8 @@ def edit_profile():
     if form.validate_on_submit():
         try:
             profile = services.save_profile(registration, form.data)
-            services.set_unavailable(profile, form.unavailable.data or [])
         except services.MatchingError as error:
-            form.form_errors.append(error.message)
+            attach_error(form, error)
         else:
             flash(_("Your matching profile is saved."), "success")
             return redirect(url_for("matching.directory"))

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from convention.events.models import SessionKind
 from convention.extensions import db
 from convention.matching import services
 from convention.matching.models import (
@@ -18,6 +19,7 @@ from convention.matching.models import (
     MeetingStatus,
     ProfileUnavailability,
 )
+from tests.factories import make_session
 
 
 def accepted(a, b, priority=2):
@@ -179,6 +181,82 @@ def test_meetings_without_a_shared_language_wait_for_the_interpreter_table(
     with pytest.raises(services.MatchingError, match="needs an interpreter: table 2 has none"):
         services.move_meeting(waiting.id, slots[0].id, tables[1].id)
     assert no_double_booking()
+
+
+def _city_slots(city) -> dict[int, Meeting]:
+    """The city's placed meetings by slot number."""
+    return {
+        seat.meeting.slot.number: seat.meeting
+        for seat in db.session.scalars(sa.select(MeetingSeat).where(MeetingSeat.profile == city))
+        if seat.meeting.slot is not None
+    }
+
+
+def test_moves_keep_to_the_break_cap(app, matching_session, grid, cast):
+    slots, tables = grid
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    app.config["MATCHING_MAX_BREAKS"] = 0
+    by_slot = _city_slots(city)
+    assert len(by_slot) == 4  # four meetings in a row among five slots
+    free = next(s for s in slots if s.number not in by_slot)
+    inner = by_slot[sorted(by_slot)[1]]  # moving it out leaves a hole in the city's day
+    with pytest.raises(services.MatchingError, match="Bangkok would have more than 0 breaks"):
+        services.move_meeting(inner.id, free.id, tables[2].id)
+    db.session.refresh(inner)
+    assert inner.slot.number == sorted(by_slot)[1]
+
+
+def test_parallel_matching_sessions_never_seat_one_person_twice(
+    matching_session, grid, cast, make_profile, edition
+):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    busy = set(_city_slots(city))
+    # A second matching session at the same time, in another room: the city meets one more
+    # company there, and only its free time is left.
+    parallel = make_session(edition, "10:00", 100, kind=SessionKind.MATCHING, capacity=None)
+    other_slots, other_tables = services.setup_grid(parallel, slot_minutes=20, tables=2)
+    late = accepted(make_profile("Parallel KK"), city)
+    output = services.schedule_session(parallel, time_limit=5)
+    assert output["unscheduled"] == []
+    db.session.refresh(late)
+    assert late.slot.session_id == parallel.id
+    assert late.slot.number not in busy  # the same times in both sessions
+    # Nor by hand.
+    taken = other_slots[min(busy)]
+    with pytest.raises(services.MatchingError, match="Bangkok already has meeting"):
+        services.move_meeting(late.id, taken.id, other_tables[0].id)
+
+
+def test_a_slot_with_a_published_meeting_cannot_be_marked_unavailable(matching_session, grid, cast):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    slot_number, meeting = next(iter(_city_slots(city).items()))
+    data = {
+        "organisation_type": city.organisation_type.value,
+        "organisation": "Renamed",
+        "languages": ["en"],
+        "unavailable": [meeting.slot_id],
+    }
+    with pytest.raises(services.MatchingError, match=f"You have meeting #{meeting.id} at") as e:
+        services.save_profile(city.registration, data)
+    assert e.value.field == "unavailable"
+    db.session.refresh(city)
+    assert city.organisation == "Bangkok" and city.unavailable == []
+    # A published meeting that became impossible anyway (marked before this rule) is named
+    # when the organiser runs the scheduler again.
+    db.session.add(ProfileUnavailability(profile=city, slot=meeting.slot))
+    db.session.commit()
+    with pytest.raises(
+        services.MatchingError,
+        match=rf"Bangkok is unavailable in \d\d:\d\d, "
+        rf"where #{meeting.id} is fixed",
+    ):
+        services.schedule_session(matching_session, time_limit=5)
 
 
 def test_the_database_refuses_double_booking(matching_session, grid, cast):
