@@ -30,3 +30,18 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// A plain form with data-confirm asks before it is sent (hx-confirm only guards requests that
+// htmx sends, and the CSP forbids inline handlers). Captured on the way down, so a "no" also
+// stops htmx if the form is an htmx one.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target;
+    const question = form instanceof HTMLFormElement ? form.dataset.confirm : undefined;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  },
+  true,
+);
