@@ -26,6 +26,12 @@ def always_fails(job_id: int) -> None:
     raise RuntimeError("the printer is on fire")
 
 
+def refuses(job_id: int) -> None:
+    from convention.matching.services import MatchingError
+
+    raise MatchingError("Set up the slots and tables of this session first.")
+
+
 def test_inline_job_runs_to_the_end_and_keeps_its_result(app, organiser):
     job = jobs.start("count", "tests.test_jobs:count_to_three", "badge", created_by=organiser)
     db.session.refresh(job)
@@ -35,11 +41,25 @@ def test_inline_job_runs_to_the_end_and_keeps_its_result(app, organiser):
     assert job.result_url == "/done"
 
 
-def test_failed_job_records_the_error(app):
+def test_a_refused_job_shows_the_refusal_and_nothing_else(app, organiser_client):
+    job = jobs.start("matching-scheduler", "tests.test_jobs:refuses")
+    db.session.refresh(job)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "Set up the slots and tables of this session first."
+    page = organiser_client.get(f"/admin/jobs/{job.id}", headers={"Accept-Language": "en"}).text
+    assert "Set up the slots and tables of this session first." in page
+    assert "MatchingError" not in page and "Something went wrong" not in page
+
+
+def test_an_unexpected_failure_is_worded_generically(app, organiser_client, caplog):
     job = jobs.start("broken", "tests.test_jobs:always_fails")
     db.session.refresh(job)
     assert job.status == JobStatus.FAILED
-    assert "printer is on fire" in job.error
+    assert job.error is None
+    assert "printer is on fire" in caplog.text  # the details are in the log
+    page = organiser_client.get(f"/admin/jobs/{job.id}", headers={"Accept-Language": "en"}).text
+    assert "Something went wrong on our side and the job stopped." in page
+    assert "RuntimeError" not in page and "printer" not in page
 
 
 def test_progress_fragment_polls_until_the_job_is_finished(app, organiser_client):

@@ -532,7 +532,7 @@ def bank_result(import_id: int):
 
 
 def _line_response(line: BankStatementLine, form: AssignLineForm, status: int = 200):
-    if is_htmx():  # htmx swaps only 2xx answers: the row comes back with its error beside it
+    if is_htmx():  # 200 for htmx (it swaps 2xx and 422): the row with its error beside it
         return render_template(
             "billing/_bank_line.html",
             line=line,

@@ -40,7 +40,7 @@ def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
         db.session.rollback()
         job = db.session.get(BackgroundJob, job_id)
         job.status = JobStatus.FAILED
-        job.error = f"{type(error).__name__}: {error}"[:2000]
+        job.error = _refusal_message(error)
         job.finished_at = utcnow()
         db.session.commit()
         raise
@@ -57,6 +57,15 @@ def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
     job.result_url = result_url if isinstance(result_url, str) else None
     job.finished_at = utcnow()
     db.session.commit()
+
+
+def _refusal_message(error: Exception) -> str | None:
+    """What the organiser reads about a failed job: the message of one of the app's own
+    refusals (each feature's error class is a ValueError written for people); nothing for an
+    unexpected error, which the page words generically (its details go to the log)."""
+    if isinstance(error, ValueError) and type(error).__module__.startswith("convention."):
+        return str(error)[:2000]
+    return None
 
 
 def report_progress(

@@ -131,9 +131,18 @@ class MoveForm(FlaskForm):
     table = SelectField(_l("Table"), coerce=int, choices=[])
 
 
+def _an_outcome(form, field):
+    # In place of SelectField's own check, which adds "Not a valid choice." to this message.
+    if field.data not in {outcome.value for outcome in OUTCOMES}:
+        raise ValidationError(_l("Choose an outcome."))
+
+
 class FollowUpForm(FlaskForm):
     outcome = SelectField(
-        _l("Outcome"), choices=lambda: [(o.value, label) for o, label in OUTCOMES.items()]
+        _l("Outcome"),
+        choices=lambda: [(o.value, label) for o, label in OUTCOMES.items()],
+        validate_choice=False,
+        validators=[_an_outcome],
     )
     note = TextAreaField(
         _l("Note"), validators=[Length(max=2000, message=_l("Use at most %(max)d characters."))]

@@ -900,10 +900,17 @@ def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
 
 
 def schedule_summary(output: dict) -> str:
+    # The scheduler's status is a code word of its file format (DESIGN.md); people read these.
+    statuses = {
+        "optimal": _("Best possible schedule"),
+        "feasible": _("Good schedule, not proven the best"),
+        "infeasible": _("No schedule possible"),
+        "timeout": _("Time limit reached"),
+    }
     return _(
         "%(status)s: %(placed)s meetings placed, %(left)s unscheduled, %(breaks)s breaks "
         "(%(seconds)s s)",
-        status=output["status"],
+        status=statuses.get(output["status"], output["status"]),
         placed=len(output["assignments"]),
         left=len(output["unscheduled"]),
         breaks=output["breaks"],

@@ -134,9 +134,14 @@ def _edition_slots(edition):
 
 
 def _slot_label(slot) -> str:
+    """A slot as the agenda and the board show times: "Dec 3, 2026 13:30–13:50"."""
+    from flask_babel import format_date
+
+    from convention.timeutil import local
     from convention.web import format_local
 
-    return f"{format_local(slot.starts_at, 'short')}–{format_local(slot.ends_at, 'HH:mm')}"
+    day = format_date(local(slot.starts_at), "medium", rebase=False)
+    return f"{day} {format_local(slot.starts_at, 'HH:mm')}–{format_local(slot.ends_at, 'HH:mm')}"
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -226,18 +231,22 @@ def agenda():
     me = _my_profile(edition)
     if me is None:
         return redirect(url_for("matching.edit_profile"))
-    registration = me.registration
-    return render(
-        "matching/agenda.html",
-        me=me,
-        meetings=services.agenda(me),
-        feed_url=url_for("matching.feed", token=registration.calendar_token, _external=True),
-        follow_ups={
+    return render("matching/agenda.html", **_agenda_context(me))
+
+
+def _agenda_context(me: MatchProfile, refused: tuple[int, FollowUpForm] | None = None) -> dict:
+    """The agenda page; `refused` is (meeting id, posted form) of a follow-up sent back."""
+    return {
+        "me": me,
+        "meetings": services.agenda(me),
+        "feed_url": url_for("matching.feed", token=me.registration.calendar_token, _external=True),
+        "follow_ups": {
             row.meeting_id: row
             for row in db.session.scalars(select(FollowUp).where(FollowUp.profile_id == me.id))
         },
-        follow_up_form=FollowUpForm(),
-    )
+        "follow_up_form": FollowUpForm(formdata=None),
+        "refused": refused,
+    }
 
 
 def _ics(body: bytes, filename: str | None) -> Response:
@@ -280,25 +289,26 @@ def follow_up(meeting_id: int):
     if me is None or me.id not in {seat.profile_id for seat in meeting.seats}:
         abort(404)
     form = FollowUpForm()
-    error = None
+    target = f"follow-up-{meeting_id}"
     if form.validate_on_submit():
         try:
             services.record_follow_up(
                 meeting, me, FollowUpOutcome(form.outcome.data), form.note.data, by=current_user
             )
         except services.MatchingError as problem:
-            error = problem.message
-    else:
-        error = _("Choose an outcome.")
-    if error is None and not wants_fragment(f"follow-up-{meeting_id}"):
-        flash(_("Thank you: your follow-up is recorded."), "success")
-        return redirect(url_for("matching.agenda"))
+            form.form_errors.append(problem.message)
+        else:
+            if not wants_fragment(target):
+                flash(_("Thank you: your follow-up is recorded."), "success")
+                return redirect(url_for("matching.agenda"))
+    if not wants_fragment(target):  # without JavaScript: the agenda, the messages in place
+        return render("matching/agenda.html", **_agenda_context(me, (meeting.id, form))), 422
     row = db.session.scalar(
         select(FollowUp).where(FollowUp.meeting_id == meeting.id, FollowUp.profile_id == me.id)
     )
-    return render(
-        "matching/_follow_up.html", meeting=meeting, follow_up=row, form=form, error=error
-    ), (200 if error is None else 422)
+    return render("matching/_follow_up.html", meeting=meeting, follow_up=row, form=form), (
+        422 if form.errors else 200
+    )
 
 
 # --- door staff: held / no-show ----------------------------------------------------------------
@@ -609,5 +619,7 @@ def admin_follow_up(meeting_id: int, profile_id: int):
         except services.MatchingError as error:
             flash(error.message, "error")
     else:
-        flash(_("Choose an outcome."), "error")
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "error")
     return redirect(url_for("matching.admin_meetings"))

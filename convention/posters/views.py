@@ -524,7 +524,7 @@ def submissions():
 
 def _rank_row(submission: Submission, error: str | None = None):
     """The ranking's row of one poster, for htmx to swap after a decision (200 with the
-    message beside the field: htmx does not swap error statuses)."""
+    message beside the field; htmx swaps 2xx and 422 answers, no other error status)."""
     rows = services.ranking(submission.call)
     found = next(((i, r) for i, r in enumerate(rows, 1) if r.submission.id == submission.id), None)
     if found is None:  # a draft or withdrawn poster has no row: back to the list, with the message
@@ -617,6 +617,8 @@ def decide(submission_id: int):
     submission = _admin_submission(submission_id)
     form = DecisionForm()
     if not form.validate():
+        if wants_fragment(f"rank-{submission.id}"):  # the row, not the whole page, in the row
+            return _rank_row(submission, " ".join(form.decision.errors) or None)
         return _submission_page(submission, decision_form=form, status=422)
     try:
         services.decide(submission, Decision(form.decision.data) if form.decision.data else None)

@@ -392,7 +392,7 @@ def update_lead(application_id: int, lead_id: int):
             saved=saved,
             application=application,
             **_labels(),
-        ), (200 if saved or not form.errors else 400)
+        ), (200 if saved or not form.errors else 422)
     if saved:
         flash(_("Lead saved."), "success")
     return redirect(url_for("sponsors.leads", application_id=application.id))

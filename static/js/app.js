@@ -1,4 +1,12 @@
 // Small, page-wide behaviour. Page-specific scripts live beside their feature.
+
+// 422 is how every view refuses a form (plain posts get the whole page with the messages):
+// htmx swaps it into its target like a 200, so the messages appear beside the fields.
+// Other 4xx and 5xx stay unswapped and reach the handler below.
+if (window.htmx) {
+  htmx.config.responseHandling.unshift({ code: "422", swap: true });
+}
+
 document.addEventListener("htmx:responseError", (event) => {
   // Show server-side error fragments (4xx/5xx) instead of silently doing nothing.
   const xhr = event.detail.xhr;
@@ -21,3 +29,19 @@ document.addEventListener("submit", (event) => {
     if (next) next.value = window.location.pathname + window.location.search;
   }
 });
+
+// A plain form with data-confirm asks before it is sent (hx-confirm only guards requests that
+// htmx sends, and the CSP forbids inline handlers). Captured on the way down, so a "no" also
+// stops htmx if the form is an htmx one.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target;
+    const question = form instanceof HTMLFormElement ? form.dataset.confirm : undefined;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  },
+  true,
+);

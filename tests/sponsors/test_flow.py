@@ -159,6 +159,14 @@ def test_application_to_approval_invoice_payment_passes_and_lead(app, organiser_
         headers={"HX-Request": "true", "HX-Target": f"lead-{lead.id}"},
     )
     assert saved.status_code == 200 and "Saved" in saved.text and "hot" in saved.text
+    # Too long: 422 (htmx swaps it, static/js/app.js) with the row and its message.
+    refused = staff_client.post(
+        f"/my/sponsor/{application.id}/leads/{lead.id}",
+        data={f"lead{lead.id}-rating": "hot", f"lead{lead.id}-notes": "x" * 4001},
+        headers={"HX-Request": "true", "HX-Target": f"lead-{lead.id}"},
+    )
+    assert refused.status_code == 422 and "<html" not in refused.text
+    assert f'id="lead-{lead.id}"' in refused.text and 'class="error"' in refused.text
     page = staff_client.get(f"/my/sponsor/{application.id}/leads")
     assert "Yuki Visitor" in page.text and 'data-scan-url="' in page.text
 
