@@ -357,9 +357,12 @@ def request_cap() -> int:
 
 
 def _lock_profile(profile_id: int) -> None:
-    """Serialise request decisions per participant across processes (no-op on SQLite)."""
+    """Serialise request decisions per participant across processes (no-op on SQLite).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting a request or a seat takes a key-share lock on
+    both profiles (their foreign keys), so A asking B while B asks A would deadlock otherwise."""
     db.session.execute(
-        select(MatchProfile.id).where(MatchProfile.id == profile_id).with_for_update()
+        select(MatchProfile.id).where(MatchProfile.id == profile_id).with_for_update(key_share=True)
     )
 
 
@@ -398,6 +401,21 @@ def sent_open_count(profile: MatchProfile) -> int:
     )
 
 
+def _store(request: MeetingRequest, already_open: MatchingError) -> None:
+    """Insert the request. The check for an open request between the two cannot see one that a
+    concurrent transaction is storing; the pair's unique index refuses it, with the check's
+    message."""
+    db.session.add(request)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        # PostgreSQL names the index, SQLite the column.
+        if not any(name in str(error.orig) for name in ("one_open_per_pair", "pair_key")):
+            raise
+        raise already_open from None
+
+
 def send_request(
     requester: MatchProfile, recipient: MatchProfile, message: str = "", priority: int = 2
 ) -> MeetingRequest:
@@ -410,13 +428,14 @@ def send_request(
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
     _lock_profile(requester.id)
-    if open_request_between(requester, recipient) is not None:
-        raise MatchingError(
-            _(
-                "There is already an open request between you and %(name)s.",
-                name=recipient.display_name,
-            )
+    already_open = MatchingError(
+        _(
+            "There is already an open request between you and %(name)s.",
+            name=recipient.display_name,
         )
+    )
+    if open_request_between(requester, recipient) is not None:
+        raise already_open
     cap = request_cap()
     if sent_open_count(requester) >= cap:
         raise MatchingError(
@@ -432,8 +451,7 @@ def send_request(
         message=(message or "").strip()[:2000],
         priority=priority,
     )
-    db.session.add(request)
-    db.session.flush()
+    _store(request, already_open)
     _mail(recipient, "matching/request_received", request=request)
     db.session.commit()
     return request
@@ -511,15 +529,16 @@ def coordinate(
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
     _lock_profile(a.id)
+    already_open = MatchingError(
+        _(
+            "There is already an open request between %(a)s and %(b)s.",
+            a=a.display_name,
+            b=b.display_name,
+        ),
+        "recipient",
+    )
     if open_request_between(a, b) is not None:
-        raise MatchingError(
-            _(
-                "There is already an open request between %(a)s and %(b)s.",
-                a=a.display_name,
-                b=b.display_name,
-            ),
-            "recipient",
-        )
+        raise already_open
     request = MeetingRequest(
         edition_id=a.edition_id,
         requester=a,
@@ -530,7 +549,7 @@ def coordinate(
         state=RequestState.ACCEPTED,
         responded_at=utcnow(),
     )
-    db.session.add(request)
+    _store(request, already_open)
     _meeting_for(request, coordinator=organiser)
     db.session.flush()
     for party in (a, b):
