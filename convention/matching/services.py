@@ -244,7 +244,6 @@ def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> lis
         MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True)
     )
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
         text_columns = (
             MatchProfile.organisation,
             MatchProfile.city,
@@ -255,7 +254,15 @@ def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> lis
             MatchProfile.offers_ja,
             MatchProfile.offers_en,
         )
-        query = query.where(or_(*(func.lower(column).like(pattern) for column in text_columns)))
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(filters.q.lower(), autoescape=True)
+                    for column in text_columns
+                )
+            )
+        )
     if filters.type:
         query = query.where(MatchProfile.organisation_type == OrganisationType(filters.type))
     if filters.country:

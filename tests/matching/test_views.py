@@ -297,3 +297,15 @@ def test_the_registration_calendar_feed_carries_my_meetings(app, pair, published
     summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
     assert any("Hama Energy KK" in summary for summary in summaries)
     assert calendar.walk("VTIMEZONE")
+
+
+def test_search_takes_percent_and_underscore_literally(me_client, pair, make_profile):
+    make_profile("Cebu Water", summary_en="Cuts losses by 40% with smart_meters")
+    for query, shown in (("%", ["Cebu Water"]), ("_", ["Cebu Water"]), ("40%", ["Cebu Water"])):
+        fragment = me_client.get(
+            "/matching", query_string={"q": query}, headers=hx("directory-results")
+        )
+        names = [n for n in ("Cebu Water", "Hama Energy KK", "Da Nang City") if n in fragment.text]
+        assert names == shown, query
+    nothing = me_client.get("/matching?q=4_%25", headers=hx("directory-results"))
+    assert "Cebu Water" not in nothing.text
