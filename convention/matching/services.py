@@ -124,6 +124,25 @@ def active_registration(user, edition) -> Registration | None:
     )
 
 
+def takes_part(profile: MatchProfile) -> bool:
+    """Is the profile's registration still one that may take part (not cancelled, say)?"""
+    return profile.registration.status in MATCHING_REGISTRATION_STATUSES
+
+
+def listed(profile: MatchProfile) -> bool:
+    """Shown to others (directory, recommendations, profile page) and open to requests."""
+    return profile.visible and takes_part(profile)
+
+
+def _listed_in(edition_id: int):
+    """The query form of `listed` for the profiles of an edition."""
+    return and_(
+        MatchProfile.edition_id == edition_id,
+        MatchProfile.visible.is_(True),
+        MatchProfile.registration.has(Registration.status.in_(MATCHING_REGISTRATION_STATUSES)),
+    )
+
+
 def profile_for(user, edition) -> MatchProfile | None:
     if user is None or edition is None or not getattr(user, "is_authenticated", True):
         return None
@@ -240,9 +259,7 @@ def _has_tag(kind: TagKind, code: str):
 
 
 def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> list[MatchProfile]:
-    query = select(MatchProfile).where(
-        MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True)
-    )
+    query = select(MatchProfile).where(_listed_in(edition.id))
     if filters.q:
         text_columns = (
             MatchProfile.organisation,
@@ -285,7 +302,7 @@ def directory_countries(edition) -> list[str]:
     return list(
         db.session.scalars(
             select(MatchProfile.country)
-            .where(MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True))
+            .where(_listed_in(edition.id))
             .distinct()
             .order_by(MatchProfile.country)
         )
@@ -322,15 +339,11 @@ def recommendations(
     """Profiles whose offers meet my needs (and whose needs my offers meet), best first,
     each with the reasons; people I already have an open request with are left out."""
     mine_need, mine_offer = set(profile.need_codes), set(profile.offer_codes)
-    if not mine_need and not mine_offer:
+    if (not mine_need and not mine_offer) or not takes_part(profile):
         return []
     busy = _open_partners(profile)
     others = db.session.scalars(
-        select(MatchProfile).where(
-            MatchProfile.edition_id == profile.edition_id,
-            MatchProfile.visible.is_(True),
-            MatchProfile.id != profile.id,
-        )
+        select(MatchProfile).where(_listed_in(profile.edition_id), MatchProfile.id != profile.id)
     )
     found = []
     for other in others:
@@ -408,6 +421,31 @@ def sent_open_count(profile: MatchProfile) -> int:
     )
 
 
+def sender_refusal(profile: MatchProfile) -> str | None:
+    """Why the participant cannot send any request now (None: they can): their registration
+    no longer takes part, or they reached the cap of open requests. The profile page shows it
+    in place of the request form; `send_request` refuses with it."""
+    if not takes_part(profile):
+        return _("Only confirmed registrations can take part in matching.")
+    cap = request_cap()
+    if sent_open_count(profile) >= cap:
+        return _(
+            "You have reached the limit of %(cap)s open requests. Cancel one to send another.",
+            cap=cap,
+        )
+    return None
+
+
+def _no_longer_taking_part(profile: MatchProfile, field: str | None = None) -> MatchingError:
+    return MatchingError(
+        _(
+            "%(name)s no longer has a confirmed registration and cannot take part in matching.",
+            name=profile.display_name,
+        ),
+        field,
+    )
+
+
 def _store(request: MeetingRequest, already_open: MatchingError) -> None:
     """Insert the request. The check for an open request between the two cannot see one that a
     concurrent transaction is storing; the pair's unique index refuses it, with the check's
@@ -426,11 +464,12 @@ def _store(request: MeetingRequest, already_open: MatchingError) -> None:
 def send_request(
     requester: MatchProfile, recipient: MatchProfile, message: str = "", priority: int = 2
 ) -> MeetingRequest:
-    """Ask for a meeting. Refused: to oneself, across editions, to a hidden profile, when an
-    open request between the two exists (either way), or beyond the cap of open requests."""
+    """Ask for a meeting. Refused: to oneself, across editions, to a profile that is hidden or
+    whose registration no longer takes part, from such a registration, when an open request
+    between the two exists (either way), or beyond the cap of open requests."""
     if requester.id == recipient.id:
         raise MatchingError(_("You cannot request a meeting with yourself."))
-    if requester.edition_id != recipient.edition_id or not recipient.visible:
+    if requester.edition_id != recipient.edition_id or not listed(recipient):
         raise MatchingError(_("This participant is not taking requests."))
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
@@ -443,14 +482,9 @@ def send_request(
     )
     if open_request_between(requester, recipient) is not None:
         raise already_open
-    cap = request_cap()
-    if sent_open_count(requester) >= cap:
-        raise MatchingError(
-            _(
-                "You have reached the limit of %(cap)s open requests. Cancel one to send another.",
-                cap=cap,
-            )
-        )
+    refusal = sender_refusal(requester)
+    if refusal is not None:
+        raise MatchingError(refusal)
     request = MeetingRequest(
         edition_id=requester.edition_id,
         requester=requester,
@@ -489,6 +523,10 @@ def respond(request: MeetingRequest, profile: MatchProfile, accept: bool, note: 
     state = RequestState.ACCEPTED if accept else RequestState.DECLINED
     if not request.can_become(state):
         raise MatchingError(_("This request is no longer open."))
+    if accept and not takes_part(profile):
+        raise MatchingError(_("Only confirmed registrations can take part in matching."))
+    if accept and not takes_part(request.requester):
+        raise _no_longer_taking_part(request.requester)
     request.transition(state)
     request.response_note = (note or "").strip()[:1000]
     if accept:
@@ -535,6 +573,9 @@ def coordinate(
         raise MatchingError(_("Both participants must be at the same edition."), "recipient")
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
+    for party, field_name in ((a, "requester"), (b, "recipient")):
+        if not takes_part(party):
+            raise _no_longer_taking_part(party, field_name)
     _lock_profile(a.id)
     already_open = MatchingError(
         _(

@@ -78,15 +78,21 @@ def profile_detail(profile_id: int):
     edition = _edition()
     profile = _profile_or_404(profile_id, edition)
     me = _my_profile(edition)
-    if not profile.visible and (me is None or me.id != profile.id) and not _organiser():
+    if not services.listed(profile) and (me is None or me.id != profile.id) and not _organiser():
         abort(404)
-    return render(
-        "matching/profile_detail.html",
-        profile=profile,
-        me=me,
-        form=RequestForm(),
-        existing=services.open_request_between(me, profile) if me else None,
-    )
+    return render("matching/profile_detail.html", **_request_context(me, profile, RequestForm()))
+
+
+def _request_context(me, profile: MatchProfile, form: RequestForm) -> dict:
+    """What the request box of a profile page shows: my open request with them, why I cannot
+    send one (no confirmed registration, the cap reached), or the form."""
+    return {
+        "profile": profile,
+        "me": me,
+        "form": form,
+        "existing": services.open_request_between(me, profile) if me else None,
+        "refusal": services.sender_refusal(me) if me else None,
+    }
 
 
 def _organiser() -> bool:
@@ -163,10 +169,7 @@ def send_request(profile_id: int):
         "matching/profile_detail.html",
         "matching/_request_form.html",
         targets=("request-form",),
-        profile=recipient,
-        me=me,
-        form=form,
-        existing=services.open_request_between(me, recipient) if me else None,
+        **_request_context(me, recipient, form),
     ), 422
 
 

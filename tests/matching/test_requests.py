@@ -19,6 +19,7 @@ from convention.matching.models import (
     MeetingStatus,
     RequestState,
 )
+from convention.registration import services as registration_services
 from convention.timeutil import utcnow
 from tests.matching.conftest import at_once
 
@@ -235,3 +236,44 @@ def test_simultaneous_requests_between_two_leave_one(app, database_url, pair):
         services.cancel_request(survivor, survivor.requester)  # the pair may ask again
     with other_app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def cancelled(pair):
+    """Da Nang City's registration is cancelled (the registration feature's own way)."""
+    a, b = pair
+    registration_services.cancel(b.registration)
+    return b
+
+
+def test_a_cancelled_registration_leaves_the_directory_and_recommendations(
+    pair, cancelled, edition
+):
+    a, b = pair
+    assert [p.id for p in services.search_profiles(edition, services.DirectoryFilters())] == [a.id]
+    assert services.directory_countries(edition) == ["JP"]
+    assert services.recommendations(a, "en") == []  # Da Nang needed what Hama offers
+    assert services.recommendations(b, "en") == []
+    assert not services.listed(b)
+
+
+def test_no_requests_to_or_from_a_cancelled_registration(pair, cancelled, make_profile):
+    a, b = pair
+    with pytest.raises(services.MatchingError, match="not taking requests"):
+        services.send_request(a, b)
+    with pytest.raises(services.MatchingError, match="Only confirmed registrations"):
+        services.send_request(b, make_profile("Cebu City"))
+    with pytest.raises(services.MatchingError, match="Da Nang City no longer has a confirmed"):
+        services.coordinate(make_organiser(), a, b)
+    assert open_requests() == []
+
+
+def test_a_request_from_someone_who_cancelled_cannot_be_accepted(pair):
+    a, b = pair
+    request = services.send_request(b, a)
+    registration_services.cancel(b.registration)
+    with pytest.raises(services.MatchingError, match="Da Nang City no longer has a confirmed"):
+        services.respond(request, a, accept=True)
+    db.session.rollback()
+    services.respond(request, a, accept=False)  # declining is still possible
+    assert request.state == RequestState.DECLINED

@@ -309,3 +309,42 @@ def test_search_takes_percent_and_underscore_literally(me_client, pair, make_pro
         assert names == shown, query
     nothing = me_client.get("/matching?q=4_%25", headers=hx("directory-results"))
     assert "Cebu Water" not in nothing.text
+
+
+def test_a_cancelled_registration_disappears_for_others(app, me_client, pair, make_profile):
+    from convention.registration import services as registration_services
+
+    a, b = pair
+    requester = login(app.test_client(), a.user)
+    assert "Da Nang City" in requester.get("/matching").text
+    registration_services.cancel(b.registration)
+    directory = requester.get("/matching").text.split('id="directory-results"')[1]
+    assert "Da Nang City" not in directory
+    assert requester.get(f"/matching/p/{b.id}").status_code == 404
+    refused = requester.post(
+        f"/matching/p/{b.id}/request", data={"priority": "2"}, headers=hx("request-form")
+    )
+    assert "This participant is not taking requests." in refused.text
+    # Its holder sees their own card, but cannot ask anyone any more.
+    assert me_client.get(f"/matching/p/{b.id}").status_code == 200
+    page = me_client.get(f"/matching/p/{a.id}").text
+    assert "Only confirmed registrations can take part in matching." in page
+    assert "Send the request" not in page
+    assert db.session.scalars(db.select(services.MeetingRequest)).all() == []
+
+
+def test_at_the_cap_the_profile_page_says_so_instead_of_the_form(app, pair, make_profile):
+    app.config["MATCHING_REQUEST_CAP"] = 1
+    a, b = pair
+    c = make_profile("Cebu City")
+    client = login(app.test_client(), a.user)
+    assert "Send the request" in client.get(f"/matching/p/{c.id}").text
+    services.send_request(a, b)
+    page = client.get(f"/matching/p/{c.id}").text
+    assert "Send the request" not in page
+    assert "You have reached the limit of 1 open requests." in page
+    # A direct POST is still refused.
+    refused = client.post(f"/matching/p/{c.id}/request", data={"priority": "2"})
+    assert refused.status_code == 422
+    assert refused.text.count("You have reached the limit of 1 open requests.") == 1
+    assert len(db.session.scalars(db.select(services.MeetingRequest)).all()) == 1
