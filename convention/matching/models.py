@@ -3,7 +3,9 @@
 The booking invariants live in the database: a participant holds at most one seat per slot
 (unique (profile, slot) on meeting_seat) and a table holds one meeting per slot (unique
 (slot, table) on meeting). A meeting that is not placed, or is cancelled, has NULL slot and table,
-which both PostgreSQL and SQLite treat as distinct, so only placed meetings compete.
+which both PostgreSQL and SQLite treat as distinct, so only placed meetings compete. Two
+profiles have at most one open meeting request between them, either way round (a partial unique
+index on the request's unordered pair key), hence at most one meeting from requests.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -205,7 +209,18 @@ REQUEST_TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
     RequestState.EXPIRED: frozenset(),
 }
 
+# Open: not yet answered, or accepted (its meeting is to come or took place). A pair has at
+# most one open request; once declined, cancelled or expired the two may ask again.
 OPEN_REQUEST_STATES = (RequestState.REQUESTED, RequestState.ACCEPTED)
+_OPEN_STATES_SQL = text(
+    "state IN ({})".format(", ".join(f"'{state.value}'" for state in OPEN_REQUEST_STATES))
+)
+
+
+def pair_key(a_id: int, b_id: int) -> str:
+    """The unordered pair of two profiles, lower id first: A->B and B->A are one pair."""
+    low, high = sorted((a_id, b_id))
+    return f"{low}-{high}"
 
 
 class MeetingRequest(db.Model):
@@ -214,6 +229,15 @@ class MeetingRequest(db.Model):
         CheckConstraint("requester_id <> recipient_id", name="not_to_oneself"),
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
         Index("ix_meeting_request_edition_state", "edition_id", "state"),
+        # One open request per pair, whoever asked: simultaneous requests (or a request and a
+        # coordinator's match) cannot both be stored, in any number of app processes.
+        Index(
+            "uq_meeting_request_one_open_per_pair",
+            "pair_key",
+            unique=True,
+            sqlite_where=_OPEN_STATES_SQL,
+            postgresql_where=_OPEN_STATES_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -224,6 +248,9 @@ class MeetingRequest(db.Model):
     recipient_id: Mapped[int] = mapped_column(
         ForeignKey("match_profile.id", ondelete="CASCADE"), index=True
     )
+    # pair_key(requester_id, recipient_id), set on insert (see below). NULL only on rows older
+    # than the unique index that duplicated an open request of their pair.
+    pair_key: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[int] = mapped_column(default=2)  # 1 low, 2 normal, 3 high
     state: Mapped[RequestState] = mapped_column(
@@ -249,6 +276,11 @@ class MeetingRequest(db.Model):
             raise IllegalTransition(f"meeting request {self.state} -> {state}")
         self.state = state
         self.responded_at = utcnow()
+
+
+@event.listens_for(MeetingRequest, "before_insert")
+def _set_pair_key(mapper, connection, request: MeetingRequest) -> None:
+    request.pair_key = pair_key(request.requester_id, request.recipient_id)
 
 
 # --- meetings ----------------------------------------------------------------------------------

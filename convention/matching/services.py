@@ -125,6 +125,25 @@ def active_registration(user, edition) -> Registration | None:
     )
 
 
+def takes_part(profile: MatchProfile) -> bool:
+    """Is the profile's registration still one that may take part (not cancelled, say)?"""
+    return profile.registration.status in MATCHING_REGISTRATION_STATUSES
+
+
+def listed(profile: MatchProfile) -> bool:
+    """Shown to others (directory, recommendations, profile page) and open to requests."""
+    return profile.visible and takes_part(profile)
+
+
+def _listed_in(edition_id: int):
+    """The query form of `listed` for the profiles of an edition."""
+    return and_(
+        MatchProfile.edition_id == edition_id,
+        MatchProfile.visible.is_(True),
+        MatchProfile.registration.has(Registration.status.in_(MATCHING_REGISTRATION_STATUSES)),
+    )
+
+
 def profile_for(user, edition) -> MatchProfile | None:
     if user is None or edition is None or not getattr(user, "is_authenticated", True):
         return None
@@ -271,11 +290,8 @@ def _has_tag(kind: TagKind, code: str):
 
 
 def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> list[MatchProfile]:
-    query = select(MatchProfile).where(
-        MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True)
-    )
+    query = select(MatchProfile).where(_listed_in(edition.id))
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
         text_columns = (
             MatchProfile.organisation,
             MatchProfile.city,
@@ -286,7 +302,15 @@ def search_profiles(edition, filters: DirectoryFilters, limit: int = 200) -> lis
             MatchProfile.offers_ja,
             MatchProfile.offers_en,
         )
-        query = query.where(or_(*(func.lower(column).like(pattern) for column in text_columns)))
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(filters.q.lower(), autoescape=True)
+                    for column in text_columns
+                )
+            )
+        )
     if filters.type:
         query = query.where(MatchProfile.organisation_type == OrganisationType(filters.type))
     if filters.country:
@@ -309,7 +333,7 @@ def directory_countries(edition) -> list[str]:
     return list(
         db.session.scalars(
             select(MatchProfile.country)
-            .where(MatchProfile.edition_id == edition.id, MatchProfile.visible.is_(True))
+            .where(_listed_in(edition.id))
             .distinct()
             .order_by(MatchProfile.country)
         )
@@ -346,15 +370,11 @@ def recommendations(
     """Profiles whose offers meet my needs (and whose needs my offers meet), best first,
     each with the reasons; people I already have an open request with are left out."""
     mine_need, mine_offer = set(profile.need_codes), set(profile.offer_codes)
-    if not mine_need and not mine_offer:
+    if (not mine_need and not mine_offer) or not takes_part(profile):
         return []
     busy = _open_partners(profile)
     others = db.session.scalars(
-        select(MatchProfile).where(
-            MatchProfile.edition_id == profile.edition_id,
-            MatchProfile.visible.is_(True),
-            MatchProfile.id != profile.id,
-        )
+        select(MatchProfile).where(_listed_in(profile.edition_id), MatchProfile.id != profile.id)
     )
     found = []
     for other in others:
@@ -388,9 +408,12 @@ def request_cap() -> int:
 
 
 def _lock_profile(profile_id: int) -> None:
-    """Serialise request decisions per participant across processes (no-op on SQLite)."""
+    """Serialise request decisions per participant across processes (no-op on SQLite).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting a request or a seat takes a key-share lock on
+    both profiles (their foreign keys), so A asking B while B asks A would deadlock otherwise."""
     db.session.execute(
-        select(MatchProfile.id).where(MatchProfile.id == profile_id).with_for_update()
+        select(MatchProfile.id).where(MatchProfile.id == profile_id).with_for_update(key_share=True)
     )
 
 
@@ -429,33 +452,70 @@ def sent_open_count(profile: MatchProfile) -> int:
     )
 
 
+def sender_refusal(profile: MatchProfile) -> str | None:
+    """Why the participant cannot send any request now (None: they can): their registration
+    no longer takes part, or they reached the cap of open requests. The profile page shows it
+    in place of the request form; `send_request` refuses with it."""
+    if not takes_part(profile):
+        return _("Only confirmed registrations can take part in matching.")
+    cap = request_cap()
+    if sent_open_count(profile) >= cap:
+        return _(
+            "You have reached the limit of %(cap)s open requests. Cancel one to send another.",
+            cap=cap,
+        )
+    return None
+
+
+def _no_longer_taking_part(profile: MatchProfile, field: str | None = None) -> MatchingError:
+    return MatchingError(
+        _(
+            "%(name)s no longer has a confirmed registration and cannot take part in matching.",
+            name=profile.display_name,
+        ),
+        field,
+    )
+
+
+def _store(request: MeetingRequest, already_open: MatchingError) -> None:
+    """Insert the request. The check for an open request between the two cannot see one that a
+    concurrent transaction is storing; the pair's unique index refuses it, with the check's
+    message."""
+    db.session.add(request)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        # PostgreSQL names the index, SQLite the column.
+        if not any(name in str(error.orig) for name in ("one_open_per_pair", "pair_key")):
+            raise
+        raise already_open from None
+
+
 def send_request(
     requester: MatchProfile, recipient: MatchProfile, message: str = "", priority: int = 2
 ) -> MeetingRequest:
-    """Ask for a meeting. Refused: to oneself, across editions, to a hidden profile, when an
-    open request between the two exists (either way), or beyond the cap of open requests."""
+    """Ask for a meeting. Refused: to oneself, across editions, to a profile that is hidden or
+    whose registration no longer takes part, from such a registration, when an open request
+    between the two exists (either way), or beyond the cap of open requests."""
     if requester.id == recipient.id:
         raise MatchingError(_("You cannot request a meeting with yourself."))
-    if requester.edition_id != recipient.edition_id or not recipient.visible:
+    if requester.edition_id != recipient.edition_id or not listed(recipient):
         raise MatchingError(_("This participant is not taking requests."))
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
     _lock_profile(requester.id)
+    already_open = MatchingError(
+        _(
+            "There is already an open request between you and %(name)s.",
+            name=recipient.display_name,
+        )
+    )
     if open_request_between(requester, recipient) is not None:
-        raise MatchingError(
-            _(
-                "There is already an open request between you and %(name)s.",
-                name=recipient.display_name,
-            )
-        )
-    cap = request_cap()
-    if sent_open_count(requester) >= cap:
-        raise MatchingError(
-            _(
-                "You have reached the limit of %(cap)s open requests. Cancel one to send another.",
-                cap=cap,
-            )
-        )
+        raise already_open
+    refusal = sender_refusal(requester)
+    if refusal is not None:
+        raise MatchingError(refusal)
     request = MeetingRequest(
         edition_id=requester.edition_id,
         requester=requester,
@@ -463,8 +523,7 @@ def send_request(
         message=(message or "").strip()[:2000],
         priority=priority,
     )
-    db.session.add(request)
-    db.session.flush()
+    _store(request, already_open)
     _mail(recipient, "matching/request_received", request=request)
     db.session.commit()
     return request
@@ -495,6 +554,10 @@ def respond(request: MeetingRequest, profile: MatchProfile, accept: bool, note: 
     state = RequestState.ACCEPTED if accept else RequestState.DECLINED
     if not request.can_become(state):
         raise MatchingError(_("This request is no longer open."))
+    if accept and not takes_part(profile):
+        raise MatchingError(_("Only confirmed registrations can take part in matching."))
+    if accept and not takes_part(request.requester):
+        raise _no_longer_taking_part(request.requester)
     request.transition(state)
     request.response_note = (note or "").strip()[:1000]
     if accept:
@@ -541,16 +604,20 @@ def coordinate(
         raise MatchingError(_("Both participants must be at the same edition."), "recipient")
     if priority not in PRIORITIES:
         raise MatchingError(_("Choose a priority."), "priority")
+    for party, field_name in ((a, "requester"), (b, "recipient")):
+        if not takes_part(party):
+            raise _no_longer_taking_part(party, field_name)
     _lock_profile(a.id)
+    already_open = MatchingError(
+        _(
+            "There is already an open request between %(a)s and %(b)s.",
+            a=a.display_name,
+            b=b.display_name,
+        ),
+        "recipient",
+    )
     if open_request_between(a, b) is not None:
-        raise MatchingError(
-            _(
-                "There is already an open request between %(a)s and %(b)s.",
-                a=a.display_name,
-                b=b.display_name,
-            ),
-            "recipient",
-        )
+        raise already_open
     request = MeetingRequest(
         edition_id=a.edition_id,
         requester=a,
@@ -561,7 +628,7 @@ def coordinate(
         state=RequestState.ACCEPTED,
         responded_at=utcnow(),
     )
-    db.session.add(request)
+    _store(request, already_open)
     _meeting_for(request, coordinator=organiser)
     db.session.flush()
     for party in (a, b):

@@ -79,15 +79,21 @@ def profile_detail(profile_id: int):
     edition = _edition()
     profile = _profile_or_404(profile_id, edition)
     me = _my_profile(edition)
-    if not profile.visible and (me is None or me.id != profile.id) and not _organiser():
+    if not services.listed(profile) and (me is None or me.id != profile.id) and not _organiser():
         abort(404)
-    return render(
-        "matching/profile_detail.html",
-        profile=profile,
-        me=me,
-        form=RequestForm(),
-        existing=services.open_request_between(me, profile) if me else None,
-    )
+    return render("matching/profile_detail.html", **_request_context(me, profile, RequestForm()))
+
+
+def _request_context(me, profile: MatchProfile, form: RequestForm) -> dict:
+    """What the request box of a profile page shows: my open request with them, why I cannot
+    send one (no confirmed registration, the cap reached), or the form."""
+    return {
+        "profile": profile,
+        "me": me,
+        "form": form,
+        "existing": services.open_request_between(me, profile) if me else None,
+        "refusal": services.sender_refusal(me) if me else None,
+    }
 
 
 def _organiser() -> bool:
@@ -164,15 +170,13 @@ def send_request(profile_id: int):
         else:
             flash(_("Your request was sent to %(name)s.", name=recipient.display_name), "success")
             return redirect(url_for("matching.requests"))
+    # htmx swaps only a 200: the refusal is shown in the fragment; without JavaScript, a 422 page.
     return render(
         "matching/profile_detail.html",
         "matching/_request_form.html",
         targets=("request-form",),
-        profile=recipient,
-        me=me,
-        form=form,
-        existing=services.open_request_between(me, recipient) if me else None,
-    ), 422
+        **_request_context(me, recipient, form),
+    ), (200 if wants_fragment("request-form") else 422)
 
 
 @bp.get("/requests")
@@ -214,9 +218,8 @@ def answer_request(request_id: int, action: str):
         db.session.rollback()
         error = problem.message
     if wants_fragment(f"request-{request_id}"):
-        return render("matching/_request_row.html", req=meeting_request, me=me, error=error), (
-            200 if error is None else 422
-        )
+        # 200 with the refusal in the row: htmx does not swap a 422.
+        return render("matching/_request_row.html", req=meeting_request, me=me, error=error)
     flash(error or _("Done."), "error" if error else "success")
     return redirect(url_for("matching.requests"))
 

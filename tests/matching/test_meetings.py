@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import icalendar
 import pytest
@@ -20,6 +20,7 @@ from convention.matching.models import (
     ProfileUnavailability,
 )
 from tests.factories import make_session
+from tests.matching.conftest import at_once
 
 
 def accepted(a, b, priority=2):
@@ -334,31 +335,15 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
     target_id = target.id  # plain ints only: ORM objects belong to the main thread's session
     ids = [meetings[0].id, meetings[1].id]
     table_ids = [tables[1].id, tables[2].id]
-    results: list[str] = []
-    barrier = threading.Barrier(2)
 
     def move(meeting_id, table_id):
-        with other_app.app_context():
-            barrier.wait()
-            try:
-                services.move_meeting(meeting_id, target_id, table_id)
-                results.append("moved")
-            except services.MatchingError as error:
-                results.append(str(error))
-            except Exception as error:  # reported to the test, which fails on any
-                results.append(f"unexpected {type(error).__name__}: {error}")
-            finally:
-                db.session.remove()
+        services.move_meeting(meeting_id, target_id, table_id)
+        return "moved"
 
     for _ in range(3):
-        results.clear()
-        threads = [
-            threading.Thread(target=move, args=pair) for pair in zip(ids, table_ids, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(
+            other_app, [partial(move, *pair) for pair in zip(ids, table_ids, strict=True)]
+        )
         assert results.count("moved") == 1, results
         assert not any(r.startswith("unexpected") for r in results), results
         db.session.expire_all()

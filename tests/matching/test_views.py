@@ -120,7 +120,7 @@ def test_requesting_and_accepting_through_the_pages(app, pair):
     again = requester.post(
         f"/matching/p/{b.id}/request", data={"priority": "2"}, headers=hx("request-form")
     )
-    assert again.status_code == 422
+    assert again.status_code == 200  # htmx swaps only a 200: the refusal must reach the page
     assert "<html" not in again.text
     assert "already an open request" in again.text
     request_row = db.session.scalar(db.select(services.MeetingRequest))
@@ -297,3 +297,75 @@ def test_the_registration_calendar_feed_carries_my_meetings(app, pair, published
     summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
     assert any("Hama Energy KK" in summary for summary in summaries)
     assert calendar.walk("VTIMEZONE")
+
+
+def test_search_takes_percent_and_underscore_literally(me_client, pair, make_profile):
+    make_profile("Cebu Water", summary_en="Cuts losses by 40% with smart_meters")
+    for query, shown in (("%", ["Cebu Water"]), ("_", ["Cebu Water"]), ("40%", ["Cebu Water"])):
+        fragment = me_client.get(
+            "/matching", query_string={"q": query}, headers=hx("directory-results")
+        )
+        names = [n for n in ("Cebu Water", "Hama Energy KK", "Da Nang City") if n in fragment.text]
+        assert names == shown, query
+    nothing = me_client.get("/matching?q=4_%25", headers=hx("directory-results"))
+    assert "Cebu Water" not in nothing.text
+
+
+def test_a_cancelled_registration_disappears_for_others(app, me_client, pair, make_profile):
+    from convention.registration import services as registration_services
+
+    a, b = pair
+    requester = login(app.test_client(), a.user)
+    assert "Da Nang City" in requester.get("/matching").text
+    registration_services.cancel(b.registration)
+    directory = requester.get("/matching").text.split('id="directory-results"')[1]
+    assert "Da Nang City" not in directory
+    assert requester.get(f"/matching/p/{b.id}").status_code == 404
+    refused = requester.post(
+        f"/matching/p/{b.id}/request", data={"priority": "2"}, headers=hx("request-form")
+    )
+    assert "This participant is not taking requests." in refused.text
+    # Its holder sees their own card, but cannot ask anyone any more.
+    assert me_client.get(f"/matching/p/{b.id}").status_code == 200
+    page = me_client.get(f"/matching/p/{a.id}").text
+    assert "Only confirmed registrations can take part in matching." in page
+    assert "Send the request" not in page
+    assert db.session.scalars(db.select(services.MeetingRequest)).all() == []
+
+
+def test_at_the_cap_the_profile_page_says_so_instead_of_the_form(app, pair, make_profile):
+    app.config["MATCHING_REQUEST_CAP"] = 1
+    a, b = pair
+    c = make_profile("Cebu City")
+    client = login(app.test_client(), a.user)
+    assert "Send the request" in client.get(f"/matching/p/{c.id}").text
+    services.send_request(a, b)
+    page = client.get(f"/matching/p/{c.id}").text
+    assert "Send the request" not in page
+    assert "You have reached the limit of 1 open requests." in page
+    # A direct POST is still refused, with the sentence once; htmx swaps only a 200.
+    refused = client.post(f"/matching/p/{c.id}/request", data={"priority": "2"})
+    assert refused.status_code == 422
+    assert refused.text.count("You have reached the limit of 1 open requests.") == 1
+    fragment = client.post(
+        f"/matching/p/{c.id}/request", data={"priority": "2"}, headers=hx("request-form")
+    )
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.count("You have reached the limit of 1 open requests.") == 1
+    assert len(db.session.scalars(db.select(services.MeetingRequest)).all()) == 1
+
+
+def test_a_refused_answer_shows_in_the_row(app, pair):
+    from convention.registration import services as registration_services
+
+    a, b = pair
+    request_row = services.send_request(b, a)
+    registration_services.cancel(b.registration)
+    client = login(app.test_client(), a.user)
+    fragment = client.post(
+        f"/matching/requests/{request_row.id}/accept", headers=hx(f"request-{request_row.id}")
+    )
+    assert fragment.status_code == 200  # htmx swaps only a 200
+    assert "Da Nang City no longer has a confirmed registration" in fragment.text
+    db.session.refresh(request_row)
+    assert request_row.state == RequestState.REQUESTED
