@@ -189,7 +189,13 @@ def requests():
 
 
 def _request_or_404(request_id: int) -> MeetingRequest:
-    return db.session.get(MeetingRequest, request_id) or abort(404)
+    return of_edition_or_404(MeetingRequest, request_id, _edition())
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    """A meeting of the current edition: a past year's meetings (and their KPIs) stay as
+    they are."""
+    return of_edition_or_404(Meeting, meeting_id, _edition())
 
 
 @bp.post("/requests/<int:request_id>/<any(accept,decline,cancel):action>")
@@ -275,7 +281,7 @@ def feed(token: str):
 @bp.post("/meetings/<int:meeting_id>/follow-up")
 @login_required
 def follow_up(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     me = services.profile_for(current_user, meeting.edition)
     if me is None or me.id not in {seat.profile_id for seat in meeting.seats}:
         abort(404)
@@ -342,7 +348,7 @@ def door_from_checkins():
 @bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show):status>")
 @roles_required(Role.DOOR_STAFF)
 def mark(meeting_id: int, status: str):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     error = None
     try:
         services.mark(meeting, MeetingStatus(status), current_user)
@@ -425,8 +431,8 @@ def admin_coordinate():
 
 
 def _matching_session_or_404(session_id: int) -> Session:
-    session = db.session.get(Session, session_id)
-    if session is None or session.kind != SessionKind.MATCHING:
+    session = of_edition_or_404(Session, session_id, _edition())
+    if session.kind != SessionKind.MATCHING:
         abort(404)
     return session
 
@@ -541,7 +547,7 @@ def admin_unschedule(session_id: int):
 def admin_move(session_id: int):
     """Move a meeting to a slot and table of this session, refused on any conflict."""
     session = _matching_session_or_404(session_id)
-    meeting = db.session.get(Meeting, request.form.get("meeting", type=int) or 0) or abort(404)
+    meeting = of_edition_or_404(Meeting, request.form.get("meeting", type=int), session.edition)
     error = None
     try:
         services.move_meeting(
@@ -563,7 +569,7 @@ def admin_move(session_id: int):
 @bp.post("/admin/meetings/<int:meeting_id>/cancel")
 @organiser_required
 def admin_cancel(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     session_id = meeting.session_id
     try:
         services.cancel_meeting(meeting)
@@ -593,8 +599,8 @@ def admin_meetings():
 @bp.post("/admin/meetings/<int:meeting_id>/follow-up/<int:profile_id>")
 @organiser_required
 def admin_follow_up(meeting_id: int, profile_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
-    profile = db.session.get(MatchProfile, profile_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
+    profile = _profile_or_404(profile_id, meeting.edition)
     form = FollowUpForm()
     if form.validate_on_submit():
         try:

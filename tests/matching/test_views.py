@@ -297,3 +297,44 @@ def test_the_registration_calendar_feed_carries_my_meetings(app, pair, published
     summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
     assert any("Hama Energy KK" in summary for summary in summaries)
     assert calendar.walk("VTIMEZONE")
+
+
+def test_meetings_of_another_edition_are_404_and_stay_as_they_were(
+    app, door_client, organiser_client, pair, published
+):
+    """Last year's meetings, requests and follow-ups (its KPIs ① and ②) are out of reach."""
+    from datetime import date
+
+    from convention.matching.models import FollowUp, FollowUpOutcome
+    from tests.factories import make_edition
+
+    a, b = pair
+    services.mark(published, MeetingStatus.HELD, None)
+    services.record_follow_up(published, a, FollowUpOutcome.PROPOSAL)
+    old = published.edition
+    session_id = published.slot.session_id
+    request_id = published.request_id
+    old.is_current = False
+    db.session.commit()
+    make_edition(date(2026, 11, 19), is_current=True)
+    door = f"/matching/meetings/{published.id}"
+    admin = f"/matching/admin/meetings/{published.id}"
+    refused = [
+        door_client.post(f"{door}/mark/no_show"),
+        door_client.post(f"{door}/mark/no_show", headers=hx(f"meeting-{published.id}")),
+        organiser_client.post(f"{door}/mark/no_show"),
+        organiser_client.post(f"{admin}/cancel"),
+        organiser_client.post(f"{admin}/follow-up/{a.id}", data={"outcome": "deal"}),
+        organiser_client.get(f"/matching/admin/sessions/{session_id}"),
+        organiser_client.post(f"/matching/admin/sessions/{session_id}/unschedule"),
+        login(app.test_client(), a.user).post(f"{door}/follow-up", data={"outcome": "deal"}),
+        login(app.test_client(), b.user).post(f"/matching/requests/{request_id}/cancel"),
+    ]
+    assert [response.status_code for response in refused] == [404] * len(refused)
+    db.session.expire_all()
+    assert published.status == MeetingStatus.HELD
+    assert published.request.state == RequestState.ACCEPTED
+    assert [row.outcome for row in db.session.scalars(db.select(FollowUp))] == [
+        FollowUpOutcome.PROPOSAL
+    ]
+    assert services.kpi_deals([old.id]) == 0
