@@ -39,6 +39,7 @@ from convention.matching.scheduler import solve
 from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
+from convention.web import format_local
 
 # Registrations that may take part: confirmed ones (paid or free).
 MATCHING_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED,)
@@ -1007,14 +1008,27 @@ def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
     return meeting
 
 
+def _has_begun(meeting: Meeting, now=None) -> bool:
+    return meeting.slot is not None and meeting.slot.starts_at <= (now or utcnow())
+
+
 def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
-    """Held or no-show, by door staff or organisers (a mistaken mark may be corrected)."""
+    """Held or no-show, by door staff or organisers, from the start of the meeting's slot: the
+    door marks what it sees, so a meeting to come is neither. A mistaken mark may be corrected
+    at any time after that (late in the day, or by an organiser the next morning)."""
     if status not in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
         raise MatchingError(_("A meeting is marked held or no-show."))
     if meeting.status == status:
         return meeting
     if not meeting.can_become(status):
         raise MatchingError(_("Only a published meeting can be marked held or no-show."))
+    if not _has_begun(meeting):
+        raise MatchingError(
+            _(
+                "This meeting starts at %(time)s: it can be marked held or no-show from then on.",
+                time=format_local(meeting.slot.starts_at, "short") if meeting.slot else "—",
+            )
+        )
     meeting.transition(status)
     meeting.marked_at = utcnow()
     meeting.marked_by_id = getattr(user, "id", None)
@@ -1039,10 +1053,12 @@ def cancel_meeting(meeting: Meeting) -> Meeting:
 def record_follow_up(
     meeting: Meeting, profile: MatchProfile, outcome: FollowUpOutcome, note: str = "", by=None
 ) -> FollowUp:
-    """A party's answer after the meeting (a party itself, or an organiser for them)."""
+    """A party's answer after the meeting (a party itself, or an organiser for them): only for
+    a meeting that took place, i.e. marked held and its slot begun, since a deal counts for
+    KPI ①."""
     if profile.id not in {seat.profile_id for seat in meeting.seats}:
         raise MatchingError(_("Only the meeting's participants have a follow-up."))
-    if meeting.status != MeetingStatus.HELD:
+    if meeting.status != MeetingStatus.HELD or not _has_begun(meeting):
         raise MatchingError(_("Follow-ups are recorded for meetings that took place."))
     row = db.session.scalar(
         select(FollowUp).where(FollowUp.meeting_id == meeting.id, FollowUp.profile_id == profile.id)

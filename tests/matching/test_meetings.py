@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import icalendar
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlalchemy.exc import IntegrityError
 
 from convention.extensions import db
@@ -226,6 +228,39 @@ def test_held_no_show_follow_up_and_kpis(matching_session, grid, cast, door_staf
         "draft": 0,
     }
     assert services.kpi_meetings_held([]) == 0
+
+
+def test_a_meeting_to_come_is_neither_held_nor_no_show(matching_session, grid, cast, door_staff):
+    """Marked held the day before, a meeting would count for KPI ② and its "deal" for KPI ①."""
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    meeting = meetings[0]
+    starts = meeting.slot.starts_at
+    for moment in (starts - timedelta(days=1), starts - timedelta(seconds=1)):
+        with time_machine.travel(moment, tick=False):
+            for status in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+                with pytest.raises(services.MatchingError, match="marked held or no-show from"):
+                    services.mark(meeting, status, door_staff)
+    assert meeting.status == MeetingStatus.SCHEDULED
+    with time_machine.travel(starts, tick=False):
+        services.mark(meeting, MeetingStatus.HELD, door_staff)
+    with time_machine.travel(starts + timedelta(days=1), tick=False):  # corrected the next day
+        services.mark(meeting, MeetingStatus.NO_SHOW, door_staff)
+        services.mark(meeting, MeetingStatus.HELD, door_staff)
+        services.record_follow_up(meeting, city, FollowUpOutcome.DEAL)
+    assert services.kpi_deals([meeting.edition_id]) == 1
+    # A meeting marked held ahead of its time (before marks waited for the slot) gets no
+    # follow-up, so no deal, until it has begun.
+    later = meetings[1]
+    later.status = MeetingStatus.HELD
+    db.session.commit()
+    with (
+        time_machine.travel(later.slot.starts_at - timedelta(hours=1), tick=False),
+        pytest.raises(services.MatchingError, match="meetings that took place"),
+    ):
+        services.record_follow_up(later, city, FollowUpOutcome.DEAL)
+    assert services.kpi_deals([meeting.edition_id]) == 1
 
 
 def test_cancelling_a_published_meeting_frees_its_place(matching_session, grid, cast, outbox):

@@ -197,6 +197,23 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
     assert services.kpi_deals([published.edition_id]) == 1
 
 
+def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, published):
+    from datetime import timedelta
+
+    import time_machine
+
+    with time_machine.travel(published.slot.starts_at - timedelta(days=1), tick=False):
+        # Logged in the day before too: a session cookie from the future is no session.
+        fragment = login(app.test_client(), door_staff).post(
+            f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
+        )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert "This meeting starts at 11/20/25, 10:00" in fragment.text
+    assert "it can be marked held or no-show from then on." in fragment.text
+    db.session.refresh(published)
+    assert published.status == MeetingStatus.SCHEDULED
+
+
 def test_attendees_cannot_mark_meetings(attendee_client, published):
     assert attendee_client.post(f"/matching/meetings/{published.id}/mark/held").status_code == 403
     assert attendee_client.get("/matching/admin").status_code == 403
