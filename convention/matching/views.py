@@ -33,7 +33,7 @@ from convention.matching.models import (
 )
 from convention.registration.models import Registration, RegistrationStatus
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404
+from convention.web import of_edition_or_404, safe_referrer
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -359,7 +359,7 @@ def mark(meeting_id: int, status: str):
             200 if error is None else 422
         )
     flash(error or _("Meeting marked."), "error" if error else "success")
-    return redirect(request.referrer or url_for("matching.door"))
+    return redirect(safe_referrer(url_for("matching.door")))
 
 
 # --- organisers --------------------------------------------------------------------------------

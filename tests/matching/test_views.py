@@ -214,6 +214,29 @@ def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, publish
     assert published.status == MeetingStatus.SCHEDULED
 
 
+@pytest.mark.parametrize(
+    ("referrer", "location"),
+    [
+        (
+            "http://convention.test/matching/admin/meetings?page=2",
+            "/matching/admin/meetings?page=2",
+        ),
+        ("https://evil.example/x", "/matching/door"),
+        ("http://convention.test.evil.example/matching/door", "/matching/door"),
+        ("http://convention.test//evil.example/x", "/matching/door"),
+        ("javascript:alert(1)", "/matching/door"),
+        (None, "/matching/door"),
+    ],
+)
+def test_marking_goes_back_to_the_page_only_on_this_site(
+    door_client, published, referrer, location
+):
+    headers = {"Referer": referrer} if referrer else {}
+    response = door_client.post(f"/matching/meetings/{published.id}/mark/held", headers=headers)
+    assert response.status_code == 303
+    assert response.headers["Location"] == location
+
+
 def test_attendees_cannot_mark_meetings(attendee_client, published):
     assert attendee_client.post(f"/matching/meetings/{published.id}/mark/held").status_code == 403
     assert attendee_client.get("/matching/admin").status_code == 403
