@@ -1190,9 +1190,10 @@ CHECKIN_EARLY = timedelta(minutes=15)
 
 
 def _checked_in(registration_id: int, meeting: Meeting) -> bool:
-    """An accepted (not undone) scan on a matching check-in list of the edition (this session's,
-    or one for every matching session) between 15 minutes before the slot and its end."""
-    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
+    """An accepted (not undone) check-in scan (direction "in": a check-out is no check-in) on a
+    matching check-in list of the edition (this session's, or one for every matching session)
+    between 15 minutes before the slot and its end."""
+    from convention.checkin.models import CheckInList, ListKind, Scan, ScanDirection, ScanResult
 
     slot = meeting.slot
     return (
@@ -1201,6 +1202,7 @@ def _checked_in(registration_id: int, meeting: Meeting) -> bool:
             .join(CheckInList, CheckInList.id == Scan.checkin_list_id)
             .where(
                 Scan.registration_id == registration_id,
+                Scan.direction == ScanDirection.IN,
                 Scan.result == ScanResult.OK,
                 Scan.undone_at.is_(None),
                 CheckInList.edition_id == meeting.edition_id,

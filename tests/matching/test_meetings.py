@@ -341,8 +341,6 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
 
 
 def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition, door_client):
-    from datetime import timedelta
-
     from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
 
     city, companies, meetings = cast
@@ -385,3 +383,56 @@ def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition
     db.session.expire_all()
     assert first.status == MeetingStatus.HELD
     assert {m.status for m in meetings[1:]} == {MeetingStatus.NO_SHOW}
+
+
+@pytest.fixture
+def tables_list(edition):
+    """The matching tables' check-in list (one for every matching session of the edition)."""
+    from convention.checkin.models import CheckInList, ListKind
+
+    checkin_list = CheckInList(
+        edition=edition,
+        slug="matching",
+        name_ja="商談",
+        name_en="Matching",
+        kind=ListKind.MATCHING,
+        track_exits=True,
+    )
+    db.session.add(checkin_list)
+    db.session.commit()
+    return checkin_list
+
+
+def scan_at(checkin_list, profile, moment, direction="in"):
+    from convention.checkin.models import Scan, ScanResult
+
+    db.session.add(
+        Scan(
+            edition_id=checkin_list.edition_id,
+            checkin_list=checkin_list,
+            registration_id=profile.registration_id,
+            nonce=f"{profile.id}-{direction}-{moment.isoformat()}",
+            direction=direction,
+            result=ScanResult.OK,
+            scanned_at=moment,
+        )
+    )
+    db.session.commit()
+
+
+def test_a_check_out_at_the_tables_is_no_check_in(matching_session, grid, cast, tables_list):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    first = min(meetings, key=lambda meeting: meeting.slot.starts_at)
+    company = next(seat.profile for seat in first.seats if seat.profile_id != city.id)
+    scan_at(tables_list, city, first.slot.starts_at - timedelta(minutes=5))
+    # The company only ever passed the exit of the tables: it was not at its meeting.
+    scan_at(tables_list, company, first.slot.starts_at + timedelta(minutes=2), "out")
+    during = first.slot.starts_at + timedelta(minutes=5)
+    assert services.mark_from_checkins(tables_list.edition, now=during) == {
+        "held": 0,
+        "no_show": 0,
+    }
+    services.mark_from_checkins(tables_list.edition, now=first.slot.ends_at)
+    assert first.status == MeetingStatus.NO_SHOW
