@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from convention.events.models import Session, SessionKind
 from convention.extensions import db
@@ -1190,12 +1191,34 @@ CHECKIN_EARLY = timedelta(minutes=15)
 
 
 def _checked_in(registration_id: int, meeting: Meeting) -> bool:
-    """An accepted (not undone) check-in scan (direction "in": a check-out is no check-in) on a
-    matching check-in list of the edition (this session's, or one for every matching session)
-    between 15 minutes before the slot and its end."""
+    """Was this party at the tables for the meeting? The door team's rule: a party is present
+    when they checked in at the matching tables (an accepted, not undone "in" scan on a
+    matching list of the edition: this session's, or one for every matching session)
+
+    - at any time from 15 minutes before the session's first slot until the meeting's slot
+      ends (one check-in covers back-to-back meetings; coming late still counts), and
+    - did not check out on that same list between that check-in and the slot's start (an "out"
+      scan during the meeting does not undo it: they were there)."""
     from convention.checkin.models import CheckInList, ListKind, Scan, ScanDirection, ScanResult
 
     slot = meeting.slot
+    opens = db.session.scalar(
+        select(func.min(MatchingSlot.starts_at)).where(MatchingSlot.session_id == slot.session_id)
+    )
+    out = aliased(Scan)
+    left_before_the_slot = (
+        select(out.id)
+        .where(
+            out.checkin_list_id == Scan.checkin_list_id,
+            out.registration_id == registration_id,
+            out.direction == ScanDirection.OUT,
+            out.result == ScanResult.OK,
+            out.undone_at.is_(None),
+            out.scanned_at > Scan.scanned_at,
+            out.scanned_at <= slot.starts_at,
+        )
+        .exists()
+    )
     return (
         db.session.scalar(
             select(Scan.id)
@@ -1208,8 +1231,9 @@ def _checked_in(registration_id: int, meeting: Meeting) -> bool:
                 CheckInList.edition_id == meeting.edition_id,
                 CheckInList.kind == ListKind.MATCHING,
                 or_(CheckInList.session_id.is_(None), CheckInList.session_id == slot.session_id),
-                Scan.scanned_at >= slot.starts_at - CHECKIN_EARLY,
+                Scan.scanned_at >= opens - CHECKIN_EARLY,
                 Scan.scanned_at <= slot.ends_at,
+                ~left_before_the_slot,
             )
             .limit(1)
         )

@@ -436,3 +436,53 @@ def test_a_check_out_at_the_tables_is_no_check_in(matching_session, grid, cast, 
     }
     services.mark_from_checkins(tables_list.edition, now=first.slot.ends_at)
     assert first.status == MeetingStatus.NO_SHOW
+
+
+def _at_the_tables(matching_session, cast, tables_list):
+    """The cast's meetings published in slot order, each company there just before its own."""
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    ordered = sorted(meetings, key=lambda meeting: meeting.slot.starts_at)
+    for meeting in ordered:
+        company = next(seat.profile for seat in meeting.seats if seat.profile_id != city.id)
+        scan_at(tables_list, company, meeting.slot.starts_at - timedelta(minutes=2))
+    return ordered
+
+
+def test_one_check_in_covers_back_to_back_meetings(
+    matching_session, grid, cast, tables_list, edition
+):
+    city = cast[0]
+    ordered = _at_the_tables(matching_session, cast, tables_list)
+    slots = grid[0]
+    # The city checks in once, 10 minutes before the session's first slot, and stays.
+    scan_at(tables_list, city, slots[0].starts_at - timedelta(minutes=10))
+    assert services.mark_from_checkins(edition, now=slots[-1].ends_at) == {
+        "held": 4,
+        "no_show": 0,
+    }
+    assert [meeting.status for meeting in ordered] == [MeetingStatus.HELD] * 4
+
+
+def test_a_check_out_before_the_slot_makes_a_no_show_until_checked_in_again(
+    matching_session, grid, cast, tables_list, edition
+):
+    city = cast[0]
+    ordered = _at_the_tables(matching_session, cast, tables_list)
+    slots = grid[0]
+    scan_at(tables_list, city, slots[0].starts_at - timedelta(minutes=10))
+    # The city leaves near the end of its second meeting (it was there for it), misses its
+    # third and comes back three minutes late for its fourth.
+    scan_at(tables_list, city, ordered[1].slot.ends_at - timedelta(minutes=1), "out")
+    scan_at(tables_list, city, ordered[3].slot.starts_at + timedelta(minutes=3))
+    assert services.mark_from_checkins(edition, now=slots[-1].ends_at) == {
+        "held": 3,
+        "no_show": 1,
+    }
+    assert [meeting.status for meeting in ordered] == [
+        MeetingStatus.HELD,
+        MeetingStatus.HELD,
+        MeetingStatus.NO_SHOW,
+        MeetingStatus.HELD,
+    ]
