@@ -340,51 +340,6 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
         db.engine.dispose()
 
 
-def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition, door_client):
-    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
-
-    city, companies, meetings = cast
-    services.schedule_session(matching_session, time_limit=5)
-    services.publish(matching_session)
-    tables = CheckInList(
-        edition=edition, slug="matching", name_ja="商談", name_en="Matching", kind=ListKind.MATCHING
-    )
-    db.session.add(tables)
-    first = meetings[0]
-    for n, profile in enumerate((city, companies[0])):
-        db.session.add(
-            Scan(
-                edition_id=edition.id,
-                checkin_list=tables,
-                registration_id=profile.registration_id,
-                nonce=f"n{n}",
-                result=ScanResult.OK,
-                scanned_at=first.slot.starts_at + timedelta(minutes=1),
-            )
-        )
-    # Company 1 came, but a day early: that does not count.
-    db.session.add(
-        Scan(
-            edition_id=edition.id,
-            checkin_list=tables,
-            registration_id=companies[1].registration_id,
-            nonce="early",
-            result=ScanResult.OK,
-            scanned_at=first.slot.starts_at - timedelta(days=1),
-        )
-    )
-    db.session.commit()
-    during = first.slot.starts_at + timedelta(minutes=5)
-    assert services.mark_from_checkins(edition, now=during) == {"held": 1, "no_show": 0}
-    assert first.status == MeetingStatus.HELD
-    # Door staff update after the session (the test edition is in the past): the rest no-show.
-    response = door_client.post("/matching/door/from-checkins")
-    assert response.status_code == 303
-    db.session.expire_all()
-    assert first.status == MeetingStatus.HELD
-    assert {m.status for m in meetings[1:]} == {MeetingStatus.NO_SHOW}
-
-
 @pytest.fixture
 def tables_list(edition):
     """The matching tables' check-in list (one for every matching session of the edition)."""
@@ -420,6 +375,28 @@ def scan_at(checkin_list, profile, moment, direction="in"):
     db.session.commit()
 
 
+def test_held_from_check_ins_at_the_tables(
+    matching_session, grid, cast, edition, tables_list, door_client
+):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    first = meetings[0]
+    for profile in (city, companies[0]):
+        scan_at(tables_list, profile, first.slot.starts_at + timedelta(minutes=1))
+    # Company 1 came, but a day early: that does not count.
+    scan_at(tables_list, companies[1], first.slot.starts_at - timedelta(days=1))
+    during = first.slot.starts_at + timedelta(minutes=5)
+    assert services.mark_from_checkins(edition, now=during) == {"held": 1, "no_show": 0}
+    assert first.status == MeetingStatus.HELD
+    # Door staff update after the session (the test edition is in the past): the rest no-show.
+    response = door_client.post("/matching/door/from-checkins")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert first.status == MeetingStatus.HELD
+    assert {m.status for m in meetings[1:]} == {MeetingStatus.NO_SHOW}
+
+
 def test_a_check_out_at_the_tables_is_no_check_in(matching_session, grid, cast, tables_list):
     city, companies, meetings = cast
     services.schedule_session(matching_session, time_limit=5)
@@ -438,8 +415,10 @@ def test_a_check_out_at_the_tables_is_no_check_in(matching_session, grid, cast, 
     assert first.status == MeetingStatus.NO_SHOW
 
 
-def _at_the_tables(matching_session, cast, tables_list):
-    """The cast's meetings published in slot order, each company there just before its own."""
+def _after_the_session(matching_session, grid, cast, tables_list, *city_scans):
+    """The cast's meetings, published, each company there just before its own meeting and
+    the city checked in once, 10 minutes before the session's first slot (then `city_scans`);
+    marked from the check-ins once the session is over. Their statuses in slot order."""
     city, companies, meetings = cast
     services.schedule_session(matching_session, time_limit=5)
     services.publish(matching_session)
@@ -447,42 +426,32 @@ def _at_the_tables(matching_session, cast, tables_list):
     for meeting in ordered:
         company = next(seat.profile for seat in meeting.seats if seat.profile_id != city.id)
         scan_at(tables_list, company, meeting.slot.starts_at - timedelta(minutes=2))
-    return ordered
-
-
-def test_one_check_in_covers_back_to_back_meetings(
-    matching_session, grid, cast, tables_list, edition
-):
-    city = cast[0]
-    ordered = _at_the_tables(matching_session, cast, tables_list)
     slots = grid[0]
-    # The city checks in once, 10 minutes before the session's first slot, and stays.
     scan_at(tables_list, city, slots[0].starts_at - timedelta(minutes=10))
-    assert services.mark_from_checkins(edition, now=slots[-1].ends_at) == {
-        "held": 4,
-        "no_show": 0,
-    }
-    assert [meeting.status for meeting in ordered] == [MeetingStatus.HELD] * 4
+    for scan in city_scans:
+        scan_at(tables_list, city, *scan(ordered))
+    services.mark_from_checkins(tables_list.edition, now=slots[-1].ends_at)
+    return [meeting.status for meeting in ordered]
+
+
+HELD, NO_SHOW = MeetingStatus.HELD, MeetingStatus.NO_SHOW
+
+
+def test_one_check_in_covers_back_to_back_meetings(matching_session, grid, cast, tables_list):
+    assert _after_the_session(matching_session, grid, cast, tables_list) == [HELD] * 4
 
 
 def test_a_check_out_before_the_slot_makes_a_no_show_until_checked_in_again(
-    matching_session, grid, cast, tables_list, edition
+    matching_session, grid, cast, tables_list
 ):
-    city = cast[0]
-    ordered = _at_the_tables(matching_session, cast, tables_list)
-    slots = grid[0]
-    scan_at(tables_list, city, slots[0].starts_at - timedelta(minutes=10))
-    # The city leaves near the end of its second meeting (it was there for it), misses its
-    # third and comes back three minutes late for its fourth.
-    scan_at(tables_list, city, ordered[1].slot.ends_at - timedelta(minutes=1), "out")
-    scan_at(tables_list, city, ordered[3].slot.starts_at + timedelta(minutes=3))
-    assert services.mark_from_checkins(edition, now=slots[-1].ends_at) == {
-        "held": 3,
-        "no_show": 1,
-    }
-    assert [meeting.status for meeting in ordered] == [
-        MeetingStatus.HELD,
-        MeetingStatus.HELD,
-        MeetingStatus.NO_SHOW,
-        MeetingStatus.HELD,
-    ]
+    statuses = _after_the_session(
+        matching_session,
+        grid,
+        cast,
+        tables_list,
+        # The city leaves near the end of its second meeting (it was there for it), misses its
+        # third and comes back three minutes late for its fourth.
+        lambda ordered: (ordered[1].slot.ends_at - timedelta(minutes=1), "out"),
+        lambda ordered: (ordered[3].slot.starts_at + timedelta(minutes=3),),
+    )
+    assert statuses == [HELD, HELD, NO_SHOW, HELD]
