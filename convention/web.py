@@ -61,6 +61,15 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+def safe_referrer(fallback: str) -> str:
+    """Back to the page the form was sent from when it is a page of this site; otherwise
+    `fallback`. The Referer header is whatever the client says."""
+    parts = urlsplit(request.referrer or "")
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return fallback
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), fallback)
+
+
 @bp.get("/")
 def home():
     from convention.events.services import current_edition

@@ -445,7 +445,8 @@ def _schedule(edition, sessions, rng) -> None:
     for session in sessions[:2]:
         services.schedule_session(session, time_limit=3)
         services.publish(session, notify=False)
-    # Day 1 took place: most meetings held, a few no-shows; follow-ups and two deals.
+    # Day 1 took place: most meetings held, a few no-shows; follow-ups and two deals. Loaded
+    # while day 1's matching is still under way, only the meetings that began are marked.
     door = db.session.scalar(select(User).where(User.email == "door@convention.example"))
     day1 = list(
         db.session.scalars(
@@ -453,6 +454,7 @@ def _schedule(edition, sessions, rng) -> None:
             .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
             .where(
                 MatchingSlot.session_id == sessions[0].id,
+                MatchingSlot.starts_at <= utcnow(),
                 Meeting.status == MeetingStatus.SCHEDULED,
             )
             .order_by(Meeting.id)

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from convention.events.models import Session, SessionKind
 from convention.extensions import db
@@ -40,6 +41,7 @@ from convention.matching.scheduler import count_breaks, solve
 from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
+from convention.web import format_local
 
 # Registrations that may take part: confirmed ones (paid or free).
 MATCHING_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED,)
@@ -1169,14 +1171,27 @@ def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
     return meeting
 
 
+def _has_begun(meeting: Meeting, now=None) -> bool:
+    return meeting.slot is not None and meeting.slot.starts_at <= (now or utcnow())
+
+
 def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
-    """Held or no-show, by door staff or organisers (a mistaken mark may be corrected)."""
+    """Held or no-show, by door staff or organisers, from the start of the meeting's slot: the
+    door marks what it sees, so a meeting to come is neither. A mistaken mark may be corrected
+    at any time after that (late in the day, or by an organiser the next morning)."""
     if status not in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
         raise MatchingError(_("A meeting is marked held or no-show."))
     if meeting.status == status:
         return meeting
     if not meeting.can_become(status):
         raise MatchingError(_("Only a published meeting can be marked held or no-show."))
+    if not _has_begun(meeting):
+        raise MatchingError(
+            _(
+                "This meeting starts at %(time)s: it can be marked held or no-show from then on.",
+                time=format_local(meeting.slot.starts_at, "short") if meeting.slot else "—",
+            )
+        )
     meeting.transition(status)
     meeting.marked_at = utcnow()
     meeting.marked_by_id = getattr(user, "id", None)
@@ -1201,10 +1216,12 @@ def cancel_meeting(meeting: Meeting) -> Meeting:
 def record_follow_up(
     meeting: Meeting, profile: MatchProfile, outcome: FollowUpOutcome, note: str = "", by=None
 ) -> FollowUp:
-    """A party's answer after the meeting (a party itself, or an organiser for them)."""
+    """A party's answer after the meeting (a party itself, or an organiser for them): only for
+    a meeting that took place, i.e. marked held and its slot begun, since a deal counts for
+    KPI ①."""
     if profile.id not in {seat.profile_id for seat in meeting.seats}:
         raise MatchingError(_("Only the meeting's participants have a follow-up."))
-    if meeting.status != MeetingStatus.HELD:
+    if meeting.status != MeetingStatus.HELD or not _has_begun(meeting):
         raise MatchingError(_("Follow-ups are recorded for meetings that took place."))
     row = db.session.scalar(
         select(FollowUp).where(FollowUp.meeting_id == meeting.id, FollowUp.profile_id == profile.id)
@@ -1336,24 +1353,49 @@ CHECKIN_EARLY = timedelta(minutes=15)
 
 
 def _checked_in(registration_id: int, meeting: Meeting) -> bool:
-    """An accepted (not undone) scan on a matching check-in list of the edition (this session's,
-    or one for every matching session) between 15 minutes before the slot and its end."""
-    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
+    """Was this party at the tables for the meeting? The door team's rule: a party is present
+    when they checked in at the matching tables (an accepted, not undone "in" scan on a
+    matching list of the edition: this session's, or one for every matching session)
+
+    - at any time from 15 minutes before the session's first slot until the meeting's slot
+      ends (one check-in covers back-to-back meetings; coming late still counts), and
+    - did not check out on that same list between that check-in and the slot's start (an "out"
+      scan during the meeting does not undo it: they were there)."""
+    from convention.checkin.models import CheckInList, ListKind, Scan, ScanDirection, ScanResult
 
     slot = meeting.slot
+    opens = db.session.scalar(
+        select(func.min(MatchingSlot.starts_at)).where(MatchingSlot.session_id == slot.session_id)
+    )
+    out = aliased(Scan)
+    left_before_the_slot = (
+        select(out.id)
+        .where(
+            out.checkin_list_id == Scan.checkin_list_id,
+            out.registration_id == registration_id,
+            out.direction == ScanDirection.OUT,
+            out.result == ScanResult.OK,
+            out.undone_at.is_(None),
+            out.scanned_at > Scan.scanned_at,
+            out.scanned_at <= slot.starts_at,
+        )
+        .exists()
+    )
     return (
         db.session.scalar(
             select(Scan.id)
             .join(CheckInList, CheckInList.id == Scan.checkin_list_id)
             .where(
                 Scan.registration_id == registration_id,
+                Scan.direction == ScanDirection.IN,
                 Scan.result == ScanResult.OK,
                 Scan.undone_at.is_(None),
                 CheckInList.edition_id == meeting.edition_id,
                 CheckInList.kind == ListKind.MATCHING,
                 or_(CheckInList.session_id.is_(None), CheckInList.session_id == slot.session_id),
-                Scan.scanned_at >= slot.starts_at - CHECKIN_EARLY,
+                Scan.scanned_at >= opens - CHECKIN_EARLY,
                 Scan.scanned_at <= slot.ends_at,
+                ~left_before_the_slot,
             )
             .limit(1)
         )

@@ -34,7 +34,7 @@ from convention.matching.models import (
 )
 from convention.registration.models import Registration, RegistrationStatus
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404
+from convention.web import of_edition_or_404, safe_referrer
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -198,7 +198,13 @@ def requests():
 
 
 def _request_or_404(request_id: int) -> MeetingRequest:
-    return db.session.get(MeetingRequest, request_id) or abort(404)
+    return of_edition_or_404(MeetingRequest, request_id, _edition())
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    """A meeting of the current edition: a past year's meetings (and their KPIs) stay as
+    they are."""
+    return of_edition_or_404(Meeting, meeting_id, _edition())
 
 
 @bp.post("/requests/<int:request_id>/<any(accept,decline,cancel):action>")
@@ -287,7 +293,7 @@ def feed(token: str):
 @bp.post("/meetings/<int:meeting_id>/follow-up")
 @login_required
 def follow_up(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     me = services.profile_for(current_user, meeting.edition)
     if me is None or me.id not in {seat.profile_id for seat in meeting.seats}:
         abort(404)
@@ -355,7 +361,7 @@ def door_from_checkins():
 @bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show):status>")
 @roles_required(Role.DOOR_STAFF)
 def mark(meeting_id: int, status: str):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     error = None
     try:
         services.mark(meeting, MeetingStatus(status), current_user)
@@ -366,7 +372,7 @@ def mark(meeting_id: int, status: str):
             200 if error is None else 422
         )
     flash(error or _("Meeting marked."), "error" if error else "success")
-    return redirect(request.referrer or url_for("matching.door"))
+    return redirect(safe_referrer(url_for("matching.door")))
 
 
 # --- organisers --------------------------------------------------------------------------------
@@ -438,8 +444,8 @@ def admin_coordinate():
 
 
 def _matching_session_or_404(session_id: int) -> Session:
-    session = db.session.get(Session, session_id)
-    if session is None or session.kind != SessionKind.MATCHING:
+    session = of_edition_or_404(Session, session_id, _edition())
+    if session.kind != SessionKind.MATCHING:
         abort(404)
     return session
 
@@ -554,7 +560,7 @@ def admin_unschedule(session_id: int):
 def admin_move(session_id: int):
     """Move a meeting to a slot and table of this session, refused on any conflict."""
     session = _matching_session_or_404(session_id)
-    meeting = db.session.get(Meeting, request.form.get("meeting", type=int) or 0) or abort(404)
+    meeting = of_edition_or_404(Meeting, request.form.get("meeting", type=int), session.edition)
     error = None
     try:
         services.move_meeting(
@@ -576,7 +582,7 @@ def admin_move(session_id: int):
 @bp.post("/admin/meetings/<int:meeting_id>/cancel")
 @organiser_required
 def admin_cancel(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
     session_id = meeting.session_id
     try:
         services.cancel_meeting(meeting)
@@ -606,8 +612,8 @@ def admin_meetings():
 @bp.post("/admin/meetings/<int:meeting_id>/follow-up/<int:profile_id>")
 @organiser_required
 def admin_follow_up(meeting_id: int, profile_id: int):
-    meeting = db.session.get(Meeting, meeting_id) or abort(404)
-    profile = db.session.get(MatchProfile, profile_id) or abort(404)
+    meeting = _meeting_or_404(meeting_id)
+    profile = _profile_or_404(profile_id, meeting.edition)
     form = FollowUpForm()
     if form.validate_on_submit():
         try:

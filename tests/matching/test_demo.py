@@ -23,3 +23,24 @@ def test_demo_profiles_meetings_and_deals(app):
     seats = db.session.scalars(db.select(MeetingSeat).where(MeetingSeat.slot_id.is_not(None)))
     keys = [(s.profile_id, s.slot_id) for s in seats]
     assert len(keys) == len(set(keys))
+
+
+def test_demo_loaded_during_day_1_matching_marks_only_the_meetings_that_began(app):
+    """After 16:00 JST the demo's first day is today, its matching still under way."""
+    from datetime import datetime
+
+    import time_machine
+
+    from convention.matching.models import MatchingSlot, MeetingStatus
+    from convention.timeutil import EVENT_ZONE, utcnow
+
+    with time_machine.travel(datetime(2026, 6, 10, 16, 5, tzinfo=EVENT_ZONE), tick=False):
+        edition = events_demo.load()
+        demo.load(edition)
+        marked = db.session.scalars(
+            db.select(MatchingSlot.starts_at)
+            .join(Meeting, Meeting.slot_id == MatchingSlot.id)
+            .where(Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.NO_SHOW)))
+        ).all()
+        assert marked and max(marked) <= utcnow()
+        assert services.kpi_deals([edition.id]) == 2

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import icalendar
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlalchemy.exc import IntegrityError
 
 from convention.events.models import SessionKind
@@ -307,6 +309,39 @@ def test_held_no_show_follow_up_and_kpis(matching_session, grid, cast, door_staf
     assert services.kpi_meetings_held([]) == 0
 
 
+def test_a_meeting_to_come_is_neither_held_nor_no_show(matching_session, grid, cast, door_staff):
+    """Marked held the day before, a meeting would count for KPI ② and its "deal" for KPI ①."""
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    meeting = meetings[0]
+    starts = meeting.slot.starts_at
+    for moment in (starts - timedelta(days=1), starts - timedelta(seconds=1)):
+        with time_machine.travel(moment, tick=False):
+            for status in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+                with pytest.raises(services.MatchingError, match="marked held or no-show from"):
+                    services.mark(meeting, status, door_staff)
+    assert meeting.status == MeetingStatus.SCHEDULED
+    with time_machine.travel(starts, tick=False):
+        services.mark(meeting, MeetingStatus.HELD, door_staff)
+    with time_machine.travel(starts + timedelta(days=1), tick=False):  # corrected the next day
+        services.mark(meeting, MeetingStatus.NO_SHOW, door_staff)
+        services.mark(meeting, MeetingStatus.HELD, door_staff)
+        services.record_follow_up(meeting, city, FollowUpOutcome.DEAL)
+    assert services.kpi_deals([meeting.edition_id]) == 1
+    # A meeting marked held ahead of its time (before marks waited for the slot) gets no
+    # follow-up, so no deal, until it has begun.
+    later = meetings[1]
+    later.status = MeetingStatus.HELD
+    db.session.commit()
+    with (
+        time_machine.travel(later.slot.starts_at - timedelta(hours=1), tick=False),
+        pytest.raises(services.MatchingError, match="meetings that took place"),
+    ):
+        services.record_follow_up(later, city, FollowUpOutcome.DEAL)
+    assert services.kpi_deals([meeting.edition_id]) == 1
+
+
 def test_cancelling_a_published_meeting_frees_its_place(matching_session, grid, cast, outbox):
     city, companies, meetings = cast
     services.schedule_session(matching_session, time_limit=5)
@@ -368,42 +403,52 @@ def test_concurrent_moves_never_double_book(app, database_url, matching_session,
         db.engine.dispose()
 
 
-def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition, door_client):
-    from datetime import timedelta
+@pytest.fixture
+def tables_list(edition):
+    """The matching tables' check-in list (one for every matching session of the edition)."""
+    from convention.checkin.models import CheckInList, ListKind
 
-    from convention.checkin.models import CheckInList, ListKind, Scan, ScanResult
-
-    city, companies, meetings = cast
-    services.schedule_session(matching_session, time_limit=5)
-    services.publish(matching_session)
-    tables = CheckInList(
-        edition=edition, slug="matching", name_ja="商談", name_en="Matching", kind=ListKind.MATCHING
+    checkin_list = CheckInList(
+        edition=edition,
+        slug="matching",
+        name_ja="商談",
+        name_en="Matching",
+        kind=ListKind.MATCHING,
+        track_exits=True,
     )
-    db.session.add(tables)
-    first = meetings[0]
-    for n, profile in enumerate((city, companies[0])):
-        db.session.add(
-            Scan(
-                edition_id=edition.id,
-                checkin_list=tables,
-                registration_id=profile.registration_id,
-                nonce=f"n{n}",
-                result=ScanResult.OK,
-                scanned_at=first.slot.starts_at + timedelta(minutes=1),
-            )
-        )
-    # Company 1 came, but a day early: that does not count.
+    db.session.add(checkin_list)
+    db.session.commit()
+    return checkin_list
+
+
+def scan_at(checkin_list, profile, moment, direction="in"):
+    from convention.checkin.models import Scan, ScanResult
+
     db.session.add(
         Scan(
-            edition_id=edition.id,
-            checkin_list=tables,
-            registration_id=companies[1].registration_id,
-            nonce="early",
+            edition_id=checkin_list.edition_id,
+            checkin_list=checkin_list,
+            registration_id=profile.registration_id,
+            nonce=f"{profile.id}-{direction}-{moment.isoformat()}",
+            direction=direction,
             result=ScanResult.OK,
-            scanned_at=first.slot.starts_at - timedelta(days=1),
+            scanned_at=moment,
         )
     )
     db.session.commit()
+
+
+def test_held_from_check_ins_at_the_tables(
+    matching_session, grid, cast, edition, tables_list, door_client
+):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    first = meetings[0]
+    for profile in (city, companies[0]):
+        scan_at(tables_list, profile, first.slot.starts_at + timedelta(minutes=1))
+    # Company 1 came, but a day early: that does not count.
+    scan_at(tables_list, companies[1], first.slot.starts_at - timedelta(days=1))
     during = first.slot.starts_at + timedelta(minutes=5)
     assert services.mark_from_checkins(edition, now=during) == {"held": 1, "no_show": 0}
     assert first.status == MeetingStatus.HELD
@@ -413,3 +458,63 @@ def test_held_from_check_ins_at_the_tables(matching_session, grid, cast, edition
     db.session.expire_all()
     assert first.status == MeetingStatus.HELD
     assert {m.status for m in meetings[1:]} == {MeetingStatus.NO_SHOW}
+
+
+def test_a_check_out_at_the_tables_is_no_check_in(matching_session, grid, cast, tables_list):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    first = min(meetings, key=lambda meeting: meeting.slot.starts_at)
+    company = next(seat.profile for seat in first.seats if seat.profile_id != city.id)
+    scan_at(tables_list, city, first.slot.starts_at - timedelta(minutes=5))
+    # The company only ever passed the exit of the tables: it was not at its meeting.
+    scan_at(tables_list, company, first.slot.starts_at + timedelta(minutes=2), "out")
+    during = first.slot.starts_at + timedelta(minutes=5)
+    assert services.mark_from_checkins(tables_list.edition, now=during) == {
+        "held": 0,
+        "no_show": 0,
+    }
+    services.mark_from_checkins(tables_list.edition, now=first.slot.ends_at)
+    assert first.status == MeetingStatus.NO_SHOW
+
+
+def _after_the_session(matching_session, grid, cast, tables_list, *city_scans):
+    """The cast's meetings, published, each company there just before its own meeting and
+    the city checked in once, 10 minutes before the session's first slot (then `city_scans`);
+    marked from the check-ins once the session is over. Their statuses in slot order."""
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    ordered = sorted(meetings, key=lambda meeting: meeting.slot.starts_at)
+    for meeting in ordered:
+        company = next(seat.profile for seat in meeting.seats if seat.profile_id != city.id)
+        scan_at(tables_list, company, meeting.slot.starts_at - timedelta(minutes=2))
+    slots = grid[0]
+    scan_at(tables_list, city, slots[0].starts_at - timedelta(minutes=10))
+    for scan in city_scans:
+        scan_at(tables_list, city, *scan(ordered))
+    services.mark_from_checkins(tables_list.edition, now=slots[-1].ends_at)
+    return [meeting.status for meeting in ordered]
+
+
+HELD, NO_SHOW = MeetingStatus.HELD, MeetingStatus.NO_SHOW
+
+
+def test_one_check_in_covers_back_to_back_meetings(matching_session, grid, cast, tables_list):
+    assert _after_the_session(matching_session, grid, cast, tables_list) == [HELD] * 4
+
+
+def test_a_check_out_before_the_slot_makes_a_no_show_until_checked_in_again(
+    matching_session, grid, cast, tables_list
+):
+    statuses = _after_the_session(
+        matching_session,
+        grid,
+        cast,
+        tables_list,
+        # The city leaves near the end of its second meeting (it was there for it), misses its
+        # third and comes back three minutes late for its fourth.
+        lambda ordered: (ordered[1].slot.ends_at - timedelta(minutes=1), "out"),
+        lambda ordered: (ordered[3].slot.starts_at + timedelta(minutes=3),),
+    )
+    assert statuses == [HELD, HELD, NO_SHOW, HELD]

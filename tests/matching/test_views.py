@@ -197,6 +197,46 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
     assert services.kpi_deals([published.edition_id]) == 1
 
 
+def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, published):
+    from datetime import timedelta
+
+    import time_machine
+
+    with time_machine.travel(published.slot.starts_at - timedelta(days=1), tick=False):
+        # Logged in the day before too: a session cookie from the future is no session.
+        fragment = login(app.test_client(), door_staff).post(
+            f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
+        )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert "This meeting starts at 11/20/25, 10:00" in fragment.text
+    assert "it can be marked held or no-show from then on." in fragment.text
+    db.session.refresh(published)
+    assert published.status == MeetingStatus.SCHEDULED
+
+
+@pytest.mark.parametrize(
+    ("referrer", "location"),
+    [
+        (
+            "http://convention.test/matching/admin/meetings?page=2",
+            "/matching/admin/meetings?page=2",
+        ),
+        ("https://evil.example/x", "/matching/door"),
+        ("http://convention.test.evil.example/matching/door", "/matching/door"),
+        ("http://convention.test//evil.example/x", "/matching/door"),
+        ("javascript:alert(1)", "/matching/door"),
+        (None, "/matching/door"),
+    ],
+)
+def test_marking_goes_back_to_the_page_only_on_this_site(
+    door_client, published, referrer, location
+):
+    headers = {"Referer": referrer} if referrer else {}
+    response = door_client.post(f"/matching/meetings/{published.id}/mark/held", headers=headers)
+    assert response.status_code == 303
+    assert response.headers["Location"] == location
+
+
 def test_attendees_cannot_mark_meetings(attendee_client, published):
     assert attendee_client.post(f"/matching/meetings/{published.id}/mark/held").status_code == 403
     assert attendee_client.get("/matching/admin").status_code == 403
@@ -369,3 +409,44 @@ def test_a_refused_answer_shows_in_the_row(app, pair):
     assert "Da Nang City no longer has a confirmed registration" in fragment.text
     db.session.refresh(request_row)
     assert request_row.state == RequestState.REQUESTED
+
+
+def test_meetings_of_another_edition_are_404_and_stay_as_they_were(
+    app, door_client, organiser_client, pair, published
+):
+    """Last year's meetings, requests and follow-ups (its KPIs ① and ②) are out of reach."""
+    from datetime import date
+
+    from convention.matching.models import FollowUp, FollowUpOutcome
+    from tests.factories import make_edition
+
+    a, b = pair
+    services.mark(published, MeetingStatus.HELD, None)
+    services.record_follow_up(published, a, FollowUpOutcome.PROPOSAL)
+    old = published.edition
+    session_id = published.slot.session_id
+    request_id = published.request_id
+    old.is_current = False
+    db.session.commit()
+    make_edition(date(2026, 11, 19), is_current=True)
+    door = f"/matching/meetings/{published.id}"
+    admin = f"/matching/admin/meetings/{published.id}"
+    refused = [
+        door_client.post(f"{door}/mark/no_show"),
+        door_client.post(f"{door}/mark/no_show", headers=hx(f"meeting-{published.id}")),
+        organiser_client.post(f"{door}/mark/no_show"),
+        organiser_client.post(f"{admin}/cancel"),
+        organiser_client.post(f"{admin}/follow-up/{a.id}", data={"outcome": "deal"}),
+        organiser_client.get(f"/matching/admin/sessions/{session_id}"),
+        organiser_client.post(f"/matching/admin/sessions/{session_id}/unschedule"),
+        login(app.test_client(), a.user).post(f"{door}/follow-up", data={"outcome": "deal"}),
+        login(app.test_client(), b.user).post(f"/matching/requests/{request_id}/cancel"),
+    ]
+    assert [response.status_code for response in refused] == [404] * len(refused)
+    db.session.expire_all()
+    assert published.status == MeetingStatus.HELD
+    assert published.request.state == RequestState.ACCEPTED
+    assert [row.outcome for row in db.session.scalars(db.select(FollowUp))] == [
+        FollowUpOutcome.PROPOSAL
+    ]
+    assert services.kpi_deals([old.id]) == 0
