@@ -783,7 +783,7 @@ def build_instance(session: Session) -> tuple[dict, dict]:
     """The scheduler's instance for a session: published meetings are fixed where they are;
     drafts are free. When the session has interpreter tables, the drafts without a shared
     language need one of them, and a published meeting uses one when it sits at one.
-    Returns (instance, {"slots": [...], "tables": [...], "meetings": {id: Meeting}})."""
+    Returns (instance, {"slots", "tables", "meetings": {id: Meeting}, "left_out": [Meeting]})."""
     slots = slots_of(session)
     tables = tables_of(session)
     interpreter_tables = sum(table.interpreter for table in tables)
@@ -814,9 +814,13 @@ def build_instance(session: Session) -> tuple[dict, dict]:
                 unavailable.setdefault(profile_id, set()).add(slot.number)
     rows = []
     by_id = {}
+    left_out = []  # drafts of someone who left matching: they wait, off the board
     for meeting in meetings:
         if meeting.is_published and meeting.slot_id not in index:
             continue  # published in another session
+        if not meeting.is_published and not all(takes_part(s.profile) for s in meeting.seats):
+            left_out.append(meeting)
+            continue
         key = f"m{meeting.id}"
         by_id[key] = meeting
         fixed = index[meeting.slot_id] if meeting.is_published else None
@@ -845,7 +849,7 @@ def build_instance(session: Session) -> tuple[dict, dict]:
         "meetings": rows,
         "max_breaks_per_participant": current_app.config.get("MATCHING_MAX_BREAKS", 2),
     }
-    return instance, {"slots": slots, "tables": tables, "meetings": by_id}
+    return instance, {"slots": slots, "tables": tables, "meetings": by_id, "left_out": left_out}
 
 
 def _place(meeting: Meeting, slot: MatchingSlot | None, table: MatchingTable | None) -> None:
@@ -869,11 +873,12 @@ def _cancel_meeting(meeting: Meeting) -> None:
 def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
     """Write the solver's output as drafts. Published meetings keep their slot and table; the
     other meetings of a slot take the free tables, interpreter tables first for those who need
-    one (the solver leaves enough of them in each slot). Returns the number of drafts placed."""
+    one (the solver leaves enough of them in each slot). Drafts left out of the instance lose
+    their place. Returns the number of drafts placed."""
     slots, tables = mapping["slots"], mapping["tables"]
     by_id = mapping["meetings"]
     drafts = [m for m in by_id.values() if m.status == MeetingStatus.DRAFT]
-    for meeting in drafts:
+    for meeting in drafts + mapping["left_out"]:
         _place(meeting, None, None)
     db.session.flush()
     taken: dict[int, set[int]] = {}

@@ -262,6 +262,22 @@ def test_a_slot_with_a_published_meeting_cannot_be_marked_unavailable(matching_s
         services.schedule_session(matching_session, time_limit=5)
 
 
+def test_drafts_of_someone_who_left_matching_wait_off_the_board(matching_session, grid, cast):
+    from convention.registration import services as registration_services
+
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    leaving = meetings[0]
+    assert leaving.slot is not None
+    registration_services.cancel(companies[0].registration)
+    output = services.schedule_session(matching_session, time_limit=5)
+    assert len(output["assignments"]) == 3
+    db.session.refresh(leaving)
+    assert leaving.status == MeetingStatus.DRAFT and leaving.slot is None
+    assert leaving in services.unplaced_meetings(matching_session.edition, matching_session)
+    assert no_double_booking()
+
+
 def test_the_database_refuses_double_booking(matching_session, grid, cast):
     slots, tables = grid
     city, companies, meetings = cast
