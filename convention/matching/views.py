@@ -419,7 +419,13 @@ def admin_coordinate():
     profiles = list(
         db.session.scalars(
             select(MatchProfile)
-            .where(MatchProfile.edition_id == edition.id)
+            .where(
+                MatchProfile.edition_id == edition.id,
+                # Hidden profiles may still be matched by hand; cancelled registrations not.
+                MatchProfile.registration.has(
+                    Registration.status.in_(services.MATCHING_REGISTRATION_STATUSES)
+                ),
+            )
             .order_by(MatchProfile.organisation)
         )
     )
@@ -484,6 +490,8 @@ def admin_session(session_id: int):
         from convention.jobs.models import BackgroundJob
 
         job = db.session.get(BackgroundJob, job_id)
+        if job is not None and job.kind != "matching-scheduler":
+            job = None  # this page shows scheduler runs only
     return render(
         "matching/admin_session.html",
         "matching/_board.html",

@@ -308,6 +308,19 @@ def test_the_board_shows_which_meetings_need_an_interpreter(
     assert "none at this table" not in board  # it sits at the interpreter table
 
 
+def test_the_organisers_pages_leave_out_cancelled_participants_and_ask_before_clearing(
+    organiser_client, matching_session, pair, make_profile
+):
+    from convention.registration import services as registration_services
+
+    gone = make_profile("Gone KK")
+    registration_services.cancel(gone.registration)
+    page = organiser_client.get("/matching/admin/coordinate").text
+    assert "Hama Energy KK" in page and "Gone KK" not in page
+    session_page = organiser_client.get(f"/matching/admin/sessions/{matching_session.id}").text
+    assert 'data-confirm="Take every draft meeting off the board?"' in session_page
+
+
 def test_organiser_coordinates_and_expires(organiser_client, pair, make_profile):
     a, b = pair
     c = make_profile("Batam Free Zone")
