@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import icalendar
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -198,6 +198,12 @@ def save_profile(registration: Registration, data: dict) -> MatchProfile:
     return profile
 
 
+def slot_label(slot: MatchingSlot) -> str:
+    """A slot as the agenda and the board show times: "Dec 3, 2026 13:30–13:50"."""
+    day = format_date(local(slot.starts_at), "medium", rebase=False)
+    return f"{day} {local(slot.starts_at):%H:%M}–{local(slot.ends_at):%H:%M}"
+
+
 def _refuse_slots_with_published_meetings(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
     """A published meeting stays where it is when the scheduler runs again, so a slot newly
     marked unavailable must not hold one: the organisers move it first."""
@@ -218,7 +224,7 @@ def _refuse_slots_with_published_meetings(profile: MatchProfile, slot_ids: Itera
                 "You have meeting #%(id)s at %(time)s: ask the organisers to move it before "
                 "you mark that slot.",
                 id=clash.id,
-                time=local(clash.slot.starts_at).strftime("%H:%M"),
+                time=slot_label(clash.slot),
             ),
             "unavailable",
         )

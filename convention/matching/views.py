@@ -120,7 +120,7 @@ def edit_profile():
         form.languages.data = profile.languages
         form.unavailable.data = [row.slot_id for row in profile.unavailable]
     slots = _edition_slots(edition)
-    form.unavailable.choices = [(slot.id, _slot_label(slot)) for slot in slots]
+    form.unavailable.choices = [(slot.id, services.slot_label(slot)) for slot in slots]
     if form.validate_on_submit():
         try:
             profile = services.save_profile(registration, form.data)
@@ -137,17 +137,6 @@ def _edition_slots(edition):
     for session in services.matching_sessions(edition):
         slots.extend(services.slots_of(session))
     return slots
-
-
-def _slot_label(slot) -> str:
-    """A slot as the agenda and the board show times: "Dec 3, 2026 13:30–13:50"."""
-    from flask_babel import format_date
-
-    from convention.timeutil import local
-    from convention.web import format_local
-
-    day = format_date(local(slot.starts_at), "medium", rebase=False)
-    return f"{day} {format_local(slot.starts_at, 'HH:mm')}–{format_local(slot.ends_at, 'HH:mm')}"
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -464,7 +453,7 @@ def _board_context(session: Session, **extra) -> dict:
         interpreter_tables=sum(t.interpreter for t in tables),
     )
     move_form = MoveForm()
-    move_form.slot.choices = [(s.id, _slot_label(s)) for s in slots]
+    move_form.slot.choices = [(s.id, services.slot_label(s)) for s in slots]
     move_form.table.choices = [(t.id, str(t.number)) for t in tables]
     return {
         "session": session,
