@@ -159,8 +159,8 @@ def search(problem: dict) -> Iterator[dict]:
     {"none_at_caps": true}, {"none_below": n}. `problem`: {"slots", "tables",
     "meetings": [{"participants", "domain", "interpreter"}], "interpreter_tables" (the most
     meetings needing an interpreter in a slot, or None)}, then for question 1 "caps": {person:
-    most breaks} (a participant without one may have no break), for question 2 "cap" and
-    "below"."""
+    most breaks} (a participant without one may have no break), for question 2 "cap" (each
+    participant's fairness cap, the same shape) and "below"."""
     if "caps" in problem:
         slots = schedule_within_caps(problem)
         if slots is not None:
@@ -189,9 +189,8 @@ def descend(problem: dict) -> Iterator[dict]:
     from pysat.formula import IDPool
     from pysat.solvers import Solver
 
-    everyone = {person for m in problem["meetings"] for person in m["participants"]}
     pool = IDPool()
-    clauses, x, ends = _clauses(problem, dict.fromkeys(everyone, problem["cap"]), pool)
+    clauses, x, ends = _clauses(problem, problem["cap"], pool)
     target = problem["below"] - 1  # the most breaks still worth finding
     if target < 0:
         return

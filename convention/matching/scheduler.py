@@ -78,6 +78,15 @@ class _Instance:
     # At most this many meetings that need an interpreter in one slot; None when that cannot
     # bind (nobody needs one, or every table has an interpreter).
     interpreter_tables: int | None = None
+    # Participants whose fixed meetings alone have more breaks than `max_breaks`: those breaks
+    # are their cap (published meetings are not undone because one of them was cancelled).
+    raised_caps: dict[str, int] = field(default_factory=dict)
+
+    def cap_of(self, person: str) -> int | None:
+        """The most breaks `person` may have (None: no cap)."""
+        if self.max_breaks is None:
+            return None
+        return self.raised_caps.get(person, self.max_breaks)
 
     def fits(self, meeting: _Meeting, load: int, interpreted: int) -> bool:
         """Is there a table for `meeting` in a slot that holds `load` meetings, `interpreted` of
@@ -185,6 +194,11 @@ def parse(instance) -> _Instance:
     parsed = _Instance(
         slots, tables, unavailable, meetings, cap, interpreter_tables if binds else None
     )
+    if cap is not None:
+        fixed = {m.id: m.fixed for m in meetings if m.fixed is not None}
+        for person, breaks in _breaks_by_participant(meetings, fixed).items():
+            if breaks > cap:
+                parsed.raised_caps[person] = breaks
     for meeting in meetings:
         blocked = set().union(*(unavailable[p] for p in meeting.participants))
         candidates = range(slots) if meeting.allowed is None else sorted(meeting.allowed)
@@ -234,37 +248,51 @@ def _output(inst: _Instance, placed: dict[str, int], status: str, started: float
     }
 
 
-def _fixed_conflict(inst: _Instance) -> str | None:
-    """Fixed meetings must be held, so contradictions among them make the instance infeasible."""
+@dataclass(frozen=True)
+class FixedConflict:
+    """Why the fixed meetings cannot all be held: a `kind` and the ids it concerns. Its text is
+    the file contract's English; the app words it in the person's language."""
+
+    kind: str  # "unavailable", "not_allowed", "tables" or "same_slot"
+    slot: int
+    meetings: tuple[str, ...]
+    person: str | None = None
+
+    def __str__(self) -> str:
+        first = self.meetings[0]
+        if self.kind == "unavailable":
+            return f"{self.person} is unavailable in slot {self.slot}, where {first} is fixed"
+        if self.kind == "not_allowed":
+            return f"fixed meeting {first} is not allowed in slot {self.slot}"
+        if self.kind == "tables":
+            return f"more fixed meetings than (interpreter) tables in slot {self.slot}"
+        return f"{self.person} has fixed meetings {first} and {self.meetings[1]} in one slot"
+
+
+def _fixed_conflict(inst: _Instance) -> FixedConflict | None:
+    """Fixed meetings must be held, so contradictions among them make the instance infeasible.
+    (Their breaks never do: they raise their participants' caps, see `raised_caps`.)"""
     per_slot: dict[int, int] = {}
     interpreted: dict[int, int] = {}
     person_slot: dict[tuple[str, int], str] = {}
-    placed: dict[str, int] = {}
     for meeting in inst.meetings:
         if meeting.fixed is None:
             continue
         if meeting.fixed not in meeting.domain:
             away = [p for p in meeting.participants if meeting.fixed in inst.unavailable[p]]
             if away:
-                return (
-                    f"{away[0]} is unavailable in slot {meeting.fixed}, where {meeting.id} is fixed"
-                )
-            return f"fixed meeting {meeting.id} is not allowed in slot {meeting.fixed}"
+                return FixedConflict("unavailable", meeting.fixed, (meeting.id,), away[0])
+            return FixedConflict("not_allowed", meeting.fixed, (meeting.id,))
         if not inst.fits(
             meeting, per_slot.get(meeting.fixed, 0), interpreted.get(meeting.fixed, 0)
         ):
-            return f"more fixed meetings than (interpreter) tables in slot {meeting.fixed}"
+            return FixedConflict("tables", meeting.fixed, (meeting.id,))
         per_slot[meeting.fixed] = per_slot.get(meeting.fixed, 0) + 1
         interpreted[meeting.fixed] = interpreted.get(meeting.fixed, 0) + meeting.interpreter
         for person in meeting.participants:
             other = person_slot.setdefault((person, meeting.fixed), meeting.id)
             if other != meeting.id:
-                return f"{person} has fixed meetings {other} and {meeting.id} in one slot"
-        placed[meeting.id] = meeting.fixed
-    if inst.max_breaks is not None:
-        for person, breaks in _breaks_by_participant(inst.meetings, placed).items():
-            if breaks > inst.max_breaks:
-                return f"the fixed meetings alone give {person} {breaks} breaks"
+                return FixedConflict("same_slot", meeting.fixed, (other, meeting.id), person)
     return None
 
 
@@ -295,7 +323,8 @@ def greedy(inst: _Instance) -> dict[str, int]:
             for person in meeting.participants:
                 after = count_breaks(busy[person] | {slot})
                 added += after - count_breaks(busy[person])
-                if inst.max_breaks is not None and after > inst.max_breaks:
+                cap = inst.cap_of(person)
+                if cap is not None and after > cap:
                     too_many = True
             if too_many and meeting.fixed is None:
                 continue
@@ -322,7 +351,6 @@ def improve(inst: _Instance, start: dict[str, int], budget: float) -> dict[str, 
     busy: dict[str, set[int]] = {p: set() for p in inst.unavailable}
     load = [0] * inst.slots
     interpreted = [0] * inst.slots
-    cap = inst.max_breaks
 
     def put(meeting, slot: int) -> None:
         placed[meeting.id] = slot
@@ -352,7 +380,8 @@ def improve(inst: _Instance, start: dict[str, int], budget: float) -> dict[str, 
             if any(slot in busy[p] for p in meeting.participants):
                 continue
             after = [count_breaks(busy[p] | {slot}) for p in meeting.participants]
-            if cap is not None and max(after) > cap:
+            caps = [inst.cap_of(p) for p in meeting.participants]
+            if any(c is not None and a > c for a, c in zip(after, caps, strict=True)):
                 continue
             key = (sum(after) - base, load[slot], slot)
             if best is None or key < best[0]:
@@ -454,7 +483,8 @@ def _anneal_run(
     for i in movable:
         for person in inst.meetings[i].participants:
             meetings_of.setdefault(person, []).append(i)
-    cap, interpreter_limit = inst.max_breaks, inst.interpreter_tables
+    caps = {p: inst.cap_of(p) for p in meetings_of} if inst.max_breaks is not None else None
+    interpreter_limit = inst.interpreter_tables
     temperature, steps = 2.5, 0
 
     def apply(changes: list[tuple[int, int]]) -> None:
@@ -544,7 +574,9 @@ def _anneal_run(
         apply(changes)
         after = {p: _cost(busy[p]) for p in people}
         delta = sum(after.values()) - before
-        over = cap is not None and any(count_breaks(busy[p]) > cap for p in people)
+        over = caps is not None and any(
+            count_breaks(busy[p]) > caps.get(p, inst.max_breaks) for p in people
+        )
         # Every move changes only `source` and `target`; tables are checked before it is made.
         over = over or (
             interpreter_limit is not None
@@ -651,13 +683,14 @@ def solve(
 
     `stats`, when given, receives what the output cannot say: `bound`, a proven lower bound on
     the breaks at the scheduled score (None when unknown), the greedy start's figures, and for
-    an instance whose fixed meetings contradict each other, `reason`."""
+    an instance whose fixed meetings contradict each other, `conflict` (a FixedConflict) and
+    `reason`, its text."""
     started = time.perf_counter()
     stats = stats if stats is not None else {}
     stats.update(bound=None)
     inst = parse(instance)
-    if reason := _fixed_conflict(inst):
-        stats["reason"] = reason
+    if conflict := _fixed_conflict(inst):
+        stats.update(conflict=conflict, reason=str(conflict))
         return {
             "assignments": [],
             "unscheduled": [m.id for m in inst.meetings],
@@ -776,8 +809,9 @@ class _Model:
                 self.brk[person, slot] = k
                 breaks.append(k)
             self.breaks_of[person] = breaks
-            if inst.max_breaks is not None and len(breaks) > inst.max_breaks:
-                model.Add(sum(breaks) <= inst.max_breaks)
+            cap = inst.cap_of(person)
+            if cap is not None and len(breaks) > cap:
+                model.Add(sum(breaks) <= cap)
             if all_held and breaks:
                 floor = _break_floor([_domain(inst.meetings[i]) for i in indexes], inst.slots)
                 self.floors[person] = floor
@@ -1047,7 +1081,8 @@ def _sat_problem(
     inst: _Instance, floors: dict[str, int], seconds: float, core: int | None = None
 ) -> dict:
     """The SAT search's problem, every meeting held and everyone within the fairness cap."""
-    cap = inst.max_breaks if inst.max_breaks is not None else inst.slots
+    caps = {person: inst.cap_of(person) for person in floors}
+    caps = {person: inst.slots if cap is None else cap for person, cap in caps.items()}
     return {
         "slots": inst.slots,
         "tables": inst.tables,
@@ -1056,8 +1091,8 @@ def _sat_problem(
             for m in inst.meetings
         ],
         "interpreter_tables": inst.interpreter_tables,
-        "caps": {person: min(floor, cap) for person, floor in floors.items()},
-        "cap": cap,
+        "caps": {person: min(floor, caps[person]) for person, floor in floors.items()},
+        "cap": caps,
         "seconds": seconds,
         "core": core,
     }
@@ -1167,9 +1202,16 @@ def validate(instance, output) -> dict:
         errors.append(f"reported breaks {output.get('breaks')!r} but the schedule has {breaks}")
     cap = instance.get("max_breaks_per_participant")
     if cap is not None:
+        # Fixed meetings are held whatever they cost: their own breaks raise a person's cap.
+        fixed: dict[str, list[int]] = {}
+        for meeting in meetings.values():
+            if meeting.get("fixed") is not None:
+                for person in meeting["participants"]:
+                    fixed.setdefault(person, []).append(meeting["fixed"])
         for person, count in breaks_by_person.items():
-            if count > cap:
-                errors.append(f"{person} has {count} breaks, more than the cap {cap}")
+            allowed = max(cap, count_breaks(fixed.get(person, [])))
+            if count > allowed:
+                errors.append(f"{person} has {count} breaks, more than the cap {allowed}")
     score = sum(meetings[mid].get("priority") or 1 for mid in assigned)
     return {
         "ok": not errors,

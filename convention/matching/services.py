@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,7 +14,7 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from convention.events.models import Session, SessionKind
+from convention.events.models import Edition, Session, SessionKind
 from convention.extensions import db
 from convention.mail.services import absolute_url, attachment, queue
 from convention.matching.models import (
@@ -809,14 +808,9 @@ def build_instance(session: Session) -> tuple[dict, dict]:
     for profile_id, slot_id in off_rows:
         unavailable.setdefault(profile_id, set()).add(index[slot_id])
     # Meetings elsewhere (another matching session overlapping in time) block those slots too.
-    elsewhere = db.session.execute(
-        select(MeetingSeat.profile_id, MatchingSlot)
-        .join(MatchingSlot, MatchingSlot.id == MeetingSeat.slot_id)
-        .where(MeetingSeat.profile_id.in_(list(people)), MatchingSlot.session_id != session.id)
-    )
-    for profile_id, other in elsewhere:
+    for profile_id, others in _slots_elsewhere(people, session).items():
         for slot in slots:
-            if _overlap(other, slot):
+            if any(_overlap(other, slot) for other in others):
                 unavailable.setdefault(profile_id, set()).add(slot.number)
     rows = []
     by_id = {}
@@ -858,6 +852,29 @@ def build_instance(session: Session) -> tuple[dict, dict]:
     return instance, {"slots": slots, "tables": tables, "meetings": by_id, "left_out": left_out}
 
 
+def _slots_elsewhere(profile_ids, session: Session) -> dict[int, list[MatchingSlot]]:
+    """The slots where these participants have placed meetings in other sessions."""
+    found: dict[int, list[MatchingSlot]] = {}
+    rows = db.session.execute(
+        select(MeetingSeat.profile_id, MatchingSlot)
+        .join(MatchingSlot, MatchingSlot.id == MeetingSeat.slot_id)
+        .where(MeetingSeat.profile_id.in_(list(profile_ids)), MatchingSlot.session_id != session.id)
+    )
+    for profile_id, slot in rows:
+        found.setdefault(profile_id, []).append(slot)
+    return found
+
+
+def _lock_matching(edition_id: int) -> None:
+    """Serialise what places meetings in an edition (applying a run, moves, publishing) across
+    processes, so that the check for overlapping seats in parallel sessions sees the others'
+    writes (no-op on SQLite). FOR NO KEY UPDATE: rows that only reference the edition (scans,
+    registrations) are still inserted meanwhile."""
+    db.session.execute(
+        select(Edition.id).where(Edition.id == edition_id).with_for_update(key_share=True)
+    )
+
+
 def _place(meeting: Meeting, slot: MatchingSlot | None, table: MatchingTable | None) -> None:
     """Move a meeting and its seats together (the seats mirror the slot for the unique key)."""
     meeting.slot = slot
@@ -880,9 +897,15 @@ def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
     """Write the solver's output as drafts. Published meetings keep their slot and table; the
     other meetings of a slot take the free tables, interpreter tables first for those who need
     one (the solver leaves enough of them in each slot). Drafts left out of the instance lose
-    their place. Returns the number of drafts placed."""
+    their place, and so does a draft whose participant was placed in a parallel session at that
+    time while the solver ran. Returns the number of drafts placed."""
     slots, tables = mapping["slots"], mapping["tables"]
     by_id = mapping["meetings"]
+    _lock_matching(session.edition_id)
+    # The solver worked on what was placed when it started: look again, under the lock.
+    elsewhere = _slots_elsewhere(
+        {seat.profile_id for m in by_id.values() for seat in m.seats}, session
+    )
     drafts = [m for m in by_id.values() if m.status == MeetingStatus.DRAFT]
     for meeting in drafts + mapping["left_out"]:
         _place(meeting, None, None)
@@ -899,6 +922,9 @@ def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
     for row in rows:
         meeting = by_id[row["meeting"]]
         slot = slots[row["slot"]]
+        meanwhile = [o for seat in meeting.seats for o in elsewhere.get(seat.profile_id, ())]
+        if any(_overlap(other, slot) for other in meanwhile):
+            continue  # placed elsewhere at that time while the solver ran: it waits
         used = taken.setdefault(slot.number, set())
         free = [t for t in tables if t.id not in used]
         if meeting.needs_interpreter:
@@ -938,7 +964,7 @@ def schedule_session(session: Session, time_limit: float = 30.0, job_id: int | N
             _(
                 "The published meetings contradict each other (or the break cap); nothing "
                 "changed. %(reason)s",
-                reason=_in_our_words(stats.get("reason", ""), mapping),
+                reason=_conflict_message(stats.get("conflict"), mapping),
             )
         )
     if job_id:
@@ -948,25 +974,35 @@ def schedule_session(session: Session, time_limit: float = 30.0, job_id: int | N
     return output
 
 
-def _in_our_words(reason: str, mapping: dict) -> str:
-    """The scheduler's reason names instance ids (p12, m34, slot 3): say names, meeting
-    numbers and times instead."""
+def _conflict_message(conflict, mapping: dict) -> str:
+    """The scheduler's FixedConflict in the organiser's language, with names, meeting numbers
+    and times instead of the instance's ids (p12, m34, slot 3)."""
+    if conflict is None:
+        return ""
     names = {
         f"p{seat.profile_id}": seat.profile.display_name
         for meeting in mapping["meetings"].values()
         for seat in meeting.seats
     }
-    slots = mapping["slots"]
-
-    def word(match: re.Match) -> str:
-        token = match.group(0)
-        if token.startswith("slot "):
-            return local(slots[int(match.group(1))].starts_at).strftime("%H:%M")
-        if token.startswith("m"):
-            return f"#{token[1:]}"
-        return names.get(token, token)
-
-    return re.sub(r"slot (\d+)|\b[pm]\d+\b", word, reason)
+    numbers = [f"#{mid[1:]}" for mid in conflict.meetings]
+    when = slot_label(mapping["slots"][conflict.slot])
+    name = names.get(conflict.person, conflict.person)
+    if conflict.kind == "unavailable":
+        return _(
+            "%(name)s cannot meet at %(time)s, where meeting %(meeting)s is published.",
+            name=name,
+            time=when,
+            meeting=numbers[0],
+        )
+    if conflict.kind == "same_slot":
+        return _(
+            "%(name)s has published meetings %(first)s and %(second)s at %(time)s.",
+            name=name,
+            first=numbers[0],
+            second=numbers[1],
+            time=when,
+        )
+    return _("More published meetings than tables at %(time)s.", time=when)
 
 
 def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
@@ -1018,7 +1054,9 @@ def start_scheduling(session: Session, user, time_limit: float):
 
 
 def publish(session: Session, *, notify: bool = True) -> int:
-    """Drafts placed in this session become scheduled; each participant gets their agenda."""
+    """Drafts placed in this session become scheduled; each participant gets their agenda.
+    A draft of someone whose registration was cancelled since the run goes back to waiting."""
+    _lock_matching(session.edition_id)
     drafts = list(
         db.session.scalars(
             select(Meeting)
@@ -1029,7 +1067,11 @@ def publish(session: Session, *, notify: bool = True) -> int:
     )
     now = utcnow()
     people: dict[int, MatchProfile] = {}
-    for meeting in drafts:
+    for meeting in list(drafts):
+        if not all(takes_part(seat.profile) for seat in meeting.seats):
+            _place(meeting, None, None)  # someone left matching since the run: it waits
+            drafts.remove(meeting)
+            continue
         meeting.transition(MeetingStatus.SCHEDULED)
         meeting.published_at = now
         for seat in meeting.seats:
@@ -1047,6 +1089,7 @@ def publish(session: Session, *, notify: bool = True) -> int:
 
 
 def unschedule_drafts(session: Session) -> int:
+    _lock_matching(session.edition_id)
     drafts = list(
         db.session.scalars(
             select(Meeting)
@@ -1068,6 +1111,15 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
     problems = []
     if table.session_id != slot.session_id:
         problems.append(_("The table is not in the slot's session."))
+    for seat in meeting.seats:
+        if not takes_part(seat.profile):
+            problems.append(
+                _(
+                    "%(name)s no longer has a confirmed registration and cannot take part in "
+                    "matching.",
+                    name=seat.profile.display_name,
+                )
+            )
     if meeting.needs_interpreter and not table.interpreter and _has_interpreter_tables(table):
         problems.append(
             _(
@@ -1153,10 +1205,14 @@ def _has_interpreter_tables(table: MatchingTable) -> bool:
 
 def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
     """Move a meeting by hand; refused with the reasons on any conflict. The meeting row is
-    locked and the unique keys (participant, slot) and (slot, table) settle concurrent moves."""
-    meeting = db.session.scalar(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
-    if meeting is None:
+    locked and the unique keys (participant, slot) and (slot, table) settle concurrent moves;
+    the edition's matching lock (taken first, as every placing path does) covers parallel
+    sessions, which those keys do not."""
+    edition_id = db.session.scalar(select(Meeting.edition_id).where(Meeting.id == meeting_id))
+    if edition_id is None:
         raise MatchingError(_("No such meeting."))
+    _lock_matching(edition_id)
+    meeting = db.session.scalar(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
     if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED):
         raise MatchingError(_("Only draft or scheduled meetings can be moved."))
     slot = db.session.get(MatchingSlot, slot_id)

@@ -459,6 +459,8 @@ def _board_context(session: Session, **extra) -> dict:
         "session": session,
         "slots": slots,
         "tables": tables,
+        # Without interpreter tables nobody is seated at the wrong one: no warning on the board.
+        "has_interpreters": any(t.interpreter for t in tables),
         "board": services.board(session),
         "unplaced": services.unplaced_meetings(session.edition, session),
         "grid_form": grid_form,

@@ -256,8 +256,8 @@ def test_a_slot_with_a_published_meeting_cannot_be_marked_unavailable(matching_s
     db.session.commit()
     with pytest.raises(
         services.MatchingError,
-        match=rf"Bangkok is unavailable in \d\d:\d\d, "
-        rf"where #{meeting.id} is fixed",
+        match=rf"Bangkok cannot meet at .+ \d\d:\d\d–\d\d:\d\d, "
+        rf"where meeting #{meeting.id} is published\.",
     ):
         services.schedule_session(matching_session, time_limit=5)
 
@@ -275,6 +275,62 @@ def test_drafts_of_someone_who_left_matching_wait_off_the_board(matching_session
     db.session.refresh(leaving)
     assert leaving.status == MeetingStatus.DRAFT and leaving.slot is None
     assert leaving in services.unplaced_meetings(matching_session.edition, matching_session)
+    assert no_double_booking()
+
+
+def test_a_cancelled_published_meeting_never_stops_the_next_run(
+    app, matching_session, grid, cast, make_profile
+):
+    city, companies, meetings = cast
+    app.config["MATCHING_MAX_BREAKS"] = 0
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    by_slot = _city_slots(city)
+    services.cancel_meeting(by_slot[sorted(by_slot)[1]])  # a hole in the city's day
+    late = accepted(make_profile("Late KK"), companies[1])
+    output = services.schedule_session(matching_session, time_limit=5)
+    assert output["status"] != "infeasible"
+    db.session.refresh(late)
+    assert late.slot is not None
+    assert no_double_booking()
+
+
+def test_publishing_and_moving_leave_out_someone_who_left_matching(
+    matching_session, grid, cast, outbox
+):
+    from convention.registration import services as registration_services
+
+    slots, tables = grid
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    registration_services.cancel(companies[0].registration)
+    before = len(outbox())
+    assert services.publish(matching_session) == 3
+    leaving = meetings[0]
+    db.session.refresh(leaving)
+    assert leaving.status == MeetingStatus.DRAFT and leaving.slot is None
+    assert companies[0].user.email not in {m.recipient for m in outbox()[before:]}
+    free = next(s for s in slots if s.number not in _city_slots(city))
+    with pytest.raises(services.MatchingError, match="Company 0 no longer has a confirmed"):
+        services.move_meeting(leaving.id, free.id, tables[0].id)
+
+
+def test_a_run_leaves_a_draft_waiting_if_its_person_was_placed_elsewhere_meanwhile(
+    matching_session, grid, cast, make_profile, edition
+):
+    city, companies, meetings = cast
+    # The solver starts on the free grid...
+    instance, mapping = services.build_instance(matching_session)
+    output = services.solve(instance, time_limit=5)
+    # ...while the organiser of a parallel session seats the city at 10:00 by hand.
+    parallel = make_session(edition, "10:00", 100, kind=SessionKind.MATCHING, capacity=None)
+    other_slots, other_tables = services.setup_grid(parallel, slot_minutes=20, tables=1)
+    elsewhere = accepted(make_profile("Parallel KK"), city)
+    services.move_meeting(elsewhere.id, other_slots[0].id, other_tables[0].id)
+    placed = services.apply_schedule(matching_session, output, mapping)
+    db.session.commit()
+    at_ten = [m for m in meetings if m.slot is not None and m.slot.number == 0]
+    assert at_ten == [] and placed == 3  # the city's 10:00 meeting waits
     assert no_double_booking()
 
 

@@ -293,6 +293,37 @@ def test_annealing_never_closes_a_break_by_taking_a_busy_interpreter_table():
     assert validate(instance, output)["ok"] and output["breaks"] == 1
 
 
+def test_fixed_meetings_that_break_the_cap_raise_it_for_their_participants_only():
+    # a's published meetings sit in slots 0 and 2 (one cancelled in between): with a cap of 0
+    # that is one break too many, but published meetings stay, so a's cap becomes 1. b still
+    # has a cap of 0: "bd" must not leave b waiting between its meetings.
+    instance = _pairs(4, "ab", "ac", "bd")
+    instance["meetings"][0]["fixed"], instance["meetings"][1]["fixed"] = 0, 2
+    instance["max_breaks_per_participant"] = 0
+    for time_limit in (0, 5):
+        output = solve(instance, time_limit=time_limit)
+        assert output["status"] != "infeasible"
+        assert validate(instance, output)["ok"]
+        seats = {row["meeting"]: row["slot"] for row in output["assignments"]}
+        assert (seats["ab"], seats["ac"]) == (0, 2)
+        assert seats.get("bd", 1) == 1  # beside b's meeting in slot 0, or left out
+    assert solve(instance, time_limit=5)["breaks"] == 1
+    # The checker applies the same rule: a's break is allowed, b's is not.
+    too_many = {
+        "assignments": [
+            {"meeting": "ab", "slot": 0, "table": 0},
+            {"meeting": "ac", "slot": 2, "table": 0},
+            {"meeting": "bd", "slot": 3, "table": 0},
+        ],
+        "unscheduled": [],
+        "breaks": 2,
+        "status": "feasible",
+        "seconds": 0.0,
+    }
+    errors = validate(instance, too_many)["errors"]
+    assert errors == ["b has 1 breaks, more than the cap 0"]
+
+
 def test_fixed_meetings_beyond_the_interpreter_tables_are_infeasible():
     instance = _interpreted(2, 2, 1, "AB", "CD")
     instance["meetings"][0]["fixed"] = instance["meetings"][1]["fixed"] = 0
@@ -594,9 +625,9 @@ def test_everyone_at_their_floor_keeps_to_the_tables_and_to_each_participants_fl
     placed = at_floors(two)
     assert placed is not None and placed["ab"] != placed["cd"]
     assert at_floors({**two, "slots": 1}) is None
-    # a's meetings are pinned to slots 0 and 2: a's floor is one break, which is allowed.
+    # a's meetings may only be in slots 0 and 2: a's floor is one break, which is allowed.
     apart = _pairs(3, "ab", "ac")
-    apart["meetings"][0]["fixed"], apart["meetings"][1]["fixed"] = 0, 2
+    apart["meetings"][0]["allowed"], apart["meetings"][1]["allowed"] = [0], [2]
     assert at_floors(apart) == {"ab": 0, "ac": 2}
     # With everyone capped at no break, a's floor cannot be met.
     apart["max_breaks_per_participant"] = 0
@@ -634,9 +665,9 @@ def test_the_sat_search_descends_to_the_fewest_breaks_and_says_when_none_are_few
 
 
 def test_the_sat_search_keeps_everyone_within_the_fairness_cap():
-    # a's meetings are pinned two slots apart: with nobody allowed a break there is no schedule.
+    # a's meetings may only be two slots apart: with nobody allowed a break there is no schedule.
     apart = _pairs(3, "ab", "ac")
-    apart["meetings"][0]["fixed"], apart["meetings"][1]["fixed"] = 0, 2
+    apart["meetings"][0]["allowed"], apart["meetings"][1]["allowed"] = [0], [2]
     apart["max_breaks_per_participant"] = 0
     assert list(descend(_sat_problem_of(apart, below=4))) == [{"none_below": 4}]
 

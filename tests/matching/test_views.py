@@ -306,6 +306,14 @@ def test_the_board_shows_which_meetings_need_an_interpreter(
     ).text
     assert "Kanagawa KK" in board and "needs an interpreter" in board
     assert "none at this table" not in board  # it sits at the interpreter table
+    # A session without interpreters asks for none: the need shows, no warning.
+    services.unschedule_drafts(matching_session)
+    services.setup_grid(matching_session, slot_minutes=20, tables=2, interpreter_tables=0)
+    services.schedule_session(matching_session, time_limit=5)
+    board = organiser_client.get(
+        f"/matching/admin/sessions/{matching_session.id}", headers=hx("board")
+    ).text
+    assert "needs an interpreter" in board and "none at this table" not in board
 
 
 def test_the_organisers_pages_leave_out_cancelled_participants_and_ask_before_clearing(
