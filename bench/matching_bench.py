@@ -25,17 +25,20 @@ from pathlib import Path
 
 from convention.matching.scheduler import default_workers, greedy, parse, solve, validate
 
-# name, participants, meetings, slots, tables, seed; two medium forums first (proven quickly),
-# then the literature's sizes
+# name, participants, meetings, slots, tables, seed, interpreter tables; two medium forums
+# first (proven quickly), then the literature's sizes, then the literature's 60 x 150 with a
+# fifth of the meetings needing one of 3 interpreter tables (parties without a common language)
 SHAPES = (
-    ("forum-20x50", 20, 50, 10, 8, 1),
-    ("forum-30x90", 30, 90, 12, 10, 1),
-    ("forum-40x120", 40, 120, 12, 12, 1),
-    ("forum-60x150", 60, 150, 21, 14, 2),
-    ("forum-70x220", 70, 220, 16, 18, 3),
-    ("forum-80x300", 80, 300, 22, 27, 4),
-    ("large-300x1500", 300, 1500, 21, 80, 5),
+    ("forum-20x50", 20, 50, 10, 8, 1, None),
+    ("forum-30x90", 30, 90, 12, 10, 1, None),
+    ("forum-40x120", 40, 120, 12, 12, 1, None),
+    ("forum-60x150", 60, 150, 21, 14, 2, None),
+    ("forum-70x220", 70, 220, 16, 18, 3, None),
+    ("forum-80x300", 80, 300, 22, 27, 4, None),
+    ("interp-60x150", 60, 150, 21, 14, 2, 3),
+    ("large-300x1500", 300, 1500, 21, 80, 5, None),
 )
+INTERPRETED_SHARE = 0.2
 
 
 def generate(
@@ -48,8 +51,10 @@ def generate(
     delegations: int = 4,
     fixed: int = 5,
     max_breaks: int | None = 2,
+    interpreter_tables: int | None = None,
 ) -> dict:
-    """A forum-like instance: popular participants, half-day sessions, a few forbidden slots."""
+    """A forum-like instance: popular participants, half-day sessions, a few forbidden slots;
+    with `interpreter_tables`, a share of the meetings needs one of them."""
     rng = random.Random(seed)
     ids = [f"p{i + 1}" for i in range(participants)]
     morning = list(range(slots // 2))
@@ -107,6 +112,12 @@ def generate(
         "meetings": rows,
         "max_breaks_per_participant": max_breaks,
     }
+    if interpreter_tables is not None:
+        # Drawn from a generator of their own, so the rest of the instance matches the shape's.
+        speakers = random.Random(seed * 7919)
+        instance["interpreter_tables"] = interpreter_tables
+        for row in rows:
+            row["interpreter"] = speakers.random() < INTERPRETED_SHARE
     # Pin a few meetings where a greedy schedule puts them: consistent fixed meetings, like
     # published meetings kept when the organiser re-runs the scheduler.
     placed = greedy(parse(instance))
@@ -157,12 +168,14 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     proven: dict[str, list[str]] = {}
-    for name, participants, meetings, slots, tables, first_seed in SHAPES:
+    for name, participants, meetings, slots, tables, first_seed, interpreters in SHAPES:
         if args.only and name not in args.only:
             continue
         for seed in range(first_seed, first_seed + args.seeds):
             label = name if seed == first_seed else f"{name}#{seed}"
-            instance = generate(participants, meetings, slots, tables, seed)
+            instance = generate(
+                participants, meetings, slots, tables, seed, interpreter_tables=interpreters
+            )
             if args.write_instances:
                 args.write_instances.mkdir(parents=True, exist_ok=True)
                 (args.write_instances / f"{label}.json").write_text(json.dumps(instance))
