@@ -224,6 +224,9 @@ def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, publish
         ("https://evil.example/x", "/matching/door"),
         ("http://convention.test.evil.example/matching/door", "/matching/door"),
         ("http://convention.test//evil.example/x", "/matching/door"),
+        ("http://convention.test/\\evil.example/x", "/matching/door"),  # read as //evil.example
+        ("http://convention.test/\t/evil.example/x", "/matching/door"),
+        ("http://convention.test/%5Cevil.example/x", "/%5Cevil.example/x"),  # a path of this site
         ("javascript:alert(1)", "/matching/door"),
         (None, "/matching/door"),
     ],
