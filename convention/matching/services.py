@@ -39,6 +39,7 @@ from convention.matching.models import (
 )
 from convention.matching.scheduler import count_breaks, solve
 from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
+from convention.refusals import Refusal
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
 from convention.web import format_local
@@ -102,7 +103,7 @@ def meetings_scheduled_vs_held(edition_ids: Iterable[int]) -> dict:
 # --- errors ------------------------------------------------------------------------------------
 
 
-class MatchingError(ValueError):
+class MatchingError(Refusal):
     """A refused action; the message is shown to the person (beside `field` when given)."""
 
     def __init__(self, message, field: str | None = None):
