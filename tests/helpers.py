@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
 
 from convention.extensions import db
 from convention.refusals import Refusal
@@ -35,3 +38,18 @@ def at_once(app, calls: list[Callable[[], str]], timeout: float = 120) -> list[s
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block: a page's count must not grow with its rows."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)

@@ -663,13 +663,19 @@ def expire_requests(edition=None, *, older_than: timedelta | None = None) -> int
 
 
 def requests_of(profile: MatchProfile) -> tuple[list[MeetingRequest], list[MeetingRequest]]:
-    """(received, sent), newest first."""
+    """(received, sent), newest first, loaded with what each row shows (the other side's name,
+    the meeting): one query per list, however many requests."""
     order = MeetingRequest.created_at.desc(), MeetingRequest.id.desc()
+    shown = [
+        db.joinedload(side).joinedload(MatchProfile.registration).joinedload(Registration.user)
+        for side in (MeetingRequest.requester, MeetingRequest.recipient)
+    ]
+    requests = select(MeetingRequest).options(db.joinedload(MeetingRequest.meeting), *shown)
     received = db.session.scalars(
-        select(MeetingRequest).where(MeetingRequest.recipient_id == profile.id).order_by(*order)
+        requests.where(MeetingRequest.recipient_id == profile.id).order_by(*order)
     )
     sent = db.session.scalars(
-        select(MeetingRequest).where(MeetingRequest.requester_id == profile.id).order_by(*order)
+        requests.where(MeetingRequest.requester_id == profile.id).order_by(*order)
     )
     return list(received), list(sent)
 
