@@ -52,8 +52,11 @@ def select_locale() -> str:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site paths may be a redirect target (no open redirects)."""
-    if not target:
+    """Only same-site paths may be a redirect target (no open redirects). Browsers read a
+    backslash as a slash ("/\\evil.example" is "//evil.example") and drop tabs and newlines, and
+    htmx follows HX-Redirect as it is: such a target is refused, not cleaned. Percent-encoded
+    forms are never decoded here and stay a path of this site."""
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

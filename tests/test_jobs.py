@@ -62,6 +62,48 @@ def test_an_unexpected_failure_is_worded_generically(app, organiser_client, capl
     assert "RuntimeError" not in page and "printer" not in page
 
 
+def raises(job_id: int, path: str, message: str) -> None:
+    from convention.jobs import resolve
+
+    raise resolve(path)(message)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "convention.accounts.services:AccountError",
+        "convention.billing.models:BillingError",
+        "convention.checkin.services:CheckinError",
+        "convention.events.services:EventError",
+        "convention.kpi.services:InvalidValue",
+        "convention.matching.services:MatchingError",
+        "convention.posters.services:PosterError",
+        "convention.registration.services:RegistrationError",
+        "convention.sponsors.services:SponsorError",
+    ],
+)
+def test_every_feature_s_refusal_reaches_the_organiser(app, organiser_client, path):
+    job = jobs.start("export", "tests.test_jobs:raises", path, "Choose an edition first.")
+    page = organiser_client.get(f"/admin/jobs/{job.id}", headers={"Accept-Language": "en"}).text
+    assert "Choose an edition first." in page
+    assert "Something went wrong" not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("convention.matching.models:IllegalTransition", "meeting draft -> scheduled"),
+        ("convention.matching.scheduler:InstanceError", "the instance must be a JSON object"),
+    ],
+)
+def test_a_developer_s_error_is_worded_generically(app, organiser_client, caplog, path, message):
+    job = jobs.start("matching-scheduler", "tests.test_jobs:raises", path, message)
+    page = organiser_client.get(f"/admin/jobs/{job.id}", headers={"Accept-Language": "en"}).text
+    assert "Something went wrong on our side and the job stopped." in page
+    assert message not in page
+    assert message in caplog.text  # the details are in the log
+
+
 def test_progress_fragment_polls_until_the_job_is_finished(app, organiser_client):
     running = BackgroundJob(kind="badges", status=JobStatus.RUNNING, progress=40)
     finished = BackgroundJob(kind="badges", status=JobStatus.DONE, progress=100, result_url="/x")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from convention.accounts.models import ParticipantCategory, Role, User, UserRole, email_key
 from convention.extensions import db
 from convention.mail import services as mail
+from convention.refusals import Refusal
 from convention.timeutil import utcnow
 
 VERIFY_MAX_AGE = 7 * 24 * 3600
@@ -36,7 +37,7 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
 
 
-class AccountError(ValueError):
+class AccountError(Refusal):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
     def __init__(self, message: str, field: str | None = None):

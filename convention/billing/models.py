@@ -25,10 +25,11 @@ from convention.accounts.models import User, enum_column
 from convention.events.models import Edition
 from convention.extensions import db
 from convention.money import TAX_RATES, RateTotal, rate_totals
+from convention.refusals import Refusal
 from convention.timeutil import UTCDateTime, utcnow
 
 
-class BillingError(ValueError):
+class BillingError(Refusal):
     """A billing rule refused the change; the message is shown to the user."""
 
     def __init__(self, message: str, field: str | None = None):

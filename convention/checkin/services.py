@@ -37,6 +37,7 @@ from convention.checkin.models import (
 from convention.events.models import Edition, Session, SessionKind
 from convention.extensions import db
 from convention.jobs import resolve
+from convention.refusals import Refusal
 from convention.registration.models import (
     Registration,
     RegistrationStatus,
@@ -78,7 +79,7 @@ UNDO_WINDOW = timedelta(
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-class CheckinError(ValueError):
+class CheckinError(Refusal):
     """A rule refused the action; `field` names the form field the message belongs to."""
 
     def __init__(self, message: str, field: str | None = None):

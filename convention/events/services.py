@@ -30,6 +30,7 @@ from convention.events.models import (
     Visibility,
 )
 from convention.extensions import db
+from convention.refusals import Refusal
 from convention.timeutil import EVENT_ZONE, fiscal_year, local, utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -62,7 +63,7 @@ VISIBILITY_LABELS = {
 }
 
 
-class EventError(ValueError):
+class EventError(Refusal):
     """A rule refused the change. `errors` maps form field names (or "" for the whole form)
     to messages, so each message can be shown beside its field."""
 

@@ -10,6 +10,7 @@ from convention import storage
 from convention.extensions import db
 from convention.jobs import run_or_enqueue
 from convention.jobs.models import BackgroundJob, JobStatus
+from convention.refusals import Refusal
 from convention.timeutil import utcnow
 
 
@@ -61,9 +62,10 @@ def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
 
 def _refusal_message(error: Exception) -> str | None:
     """What the organiser reads about a failed job: the message of one of the app's own
-    refusals (each feature's error class is a ValueError written for people); nothing for an
-    unexpected error, which the page words generically (its details go to the log)."""
-    if isinstance(error, ValueError) and type(error).__module__.startswith("convention."):
+    refusals, written for people; nothing for anything else (a developer's ValueError such as
+    an illegal state change included), which the page words generically (the details go to
+    the log)."""
+    if isinstance(error, Refusal):
         return str(error)[:2000]
     return None
 

@@ -47,6 +47,7 @@ from convention.countries import country_name
 from convention.events.models import Edition, Session, SessionKind
 from convention.extensions import db
 from convention.kpi.models import KPI_CODES, KpiBaseline, KpiTarget
+from convention.refusals import Refusal
 from convention.registration.models import (
     Registration,
     RegistrationStatus,
@@ -84,7 +85,7 @@ def kpi_name(code: int, language: str) -> str:
     return name_ja if language == "ja" else name_en
 
 
-class InvalidValue(ValueError):
+class InvalidValue(Refusal):
     """A target or baseline that is not a non-negative whole number."""
 
 

@@ -38,6 +38,7 @@ from convention.matching.models import (
 )
 from convention.matching.scheduler import count_breaks, solve
 from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_label
+from convention.refusals import Refusal
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
 from convention.web import format_local
@@ -101,7 +102,7 @@ def meetings_scheduled_vs_held(edition_ids: Iterable[int]) -> dict:
 # --- errors ------------------------------------------------------------------------------------
 
 
-class MatchingError(ValueError):
+class MatchingError(Refusal):
     """A refused action; the message is shown to the person (beside `field` when given)."""
 
     def __init__(self, message, field: str | None = None):
@@ -661,13 +662,19 @@ def expire_requests(edition=None, *, older_than: timedelta | None = None) -> int
 
 
 def requests_of(profile: MatchProfile) -> tuple[list[MeetingRequest], list[MeetingRequest]]:
-    """(received, sent), newest first."""
+    """(received, sent), newest first, loaded with what each row shows (the other side's name,
+    the meeting): one query per list, however many requests."""
     order = MeetingRequest.created_at.desc(), MeetingRequest.id.desc()
+    shown = [
+        db.joinedload(side).joinedload(MatchProfile.registration).joinedload(Registration.user)
+        for side in (MeetingRequest.requester, MeetingRequest.recipient)
+    ]
+    requests = select(MeetingRequest).options(db.joinedload(MeetingRequest.meeting), *shown)
     received = db.session.scalars(
-        select(MeetingRequest).where(MeetingRequest.recipient_id == profile.id).order_by(*order)
+        requests.where(MeetingRequest.recipient_id == profile.id).order_by(*order)
     )
     sent = db.session.scalars(
-        select(MeetingRequest).where(MeetingRequest.requester_id == profile.id).order_by(*order)
+        requests.where(MeetingRequest.requester_id == profile.id).order_by(*order)
     )
     return list(received), list(sent)
 

@@ -159,13 +159,13 @@ def send_request(profile_id: int):
         else:
             flash(_("Your request was sent to %(name)s.", name=recipient.display_name), "success")
             return redirect(url_for("matching.requests"))
-    # htmx swaps only a 200: the refusal is shown in the fragment; without JavaScript, a 422 page.
+    # 422 for htmx and plain posts alike: app.js has htmx swap it into #request-form.
     return render(
         "matching/profile_detail.html",
         "matching/_request_form.html",
         targets=("request-form",),
         **_request_context(me, recipient, form),
-    ), (200 if wants_fragment("request-form") else 422)
+    ), 422
 
 
 @bp.get("/requests")
@@ -213,8 +213,10 @@ def answer_request(request_id: int, action: str):
         db.session.rollback()
         error = problem.message
     if wants_fragment(f"request-{request_id}"):
-        # 200 with the refusal in the row: htmx does not swap a 422.
-        return render("matching/_request_row.html", req=meeting_request, me=me, error=error)
+        # A refusal is a 422 that app.js has htmx swap into the row, like the other routes.
+        return render("matching/_request_row.html", req=meeting_request, me=me, error=error), (
+            200 if error is None else 422
+        )
     flash(error or _("Done."), "error" if error else "success")
     return redirect(url_for("matching.requests"))
 

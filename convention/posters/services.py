@@ -43,6 +43,7 @@ from convention.posters.models import (
     SubmissionAuthor,
     SubmissionState,
 )
+from convention.refusals import Refusal
 from convention.registration.models import Registration, University
 from convention.spreadsheet import csv_text
 from convention.timeutil import local, utcnow
@@ -70,7 +71,7 @@ DECISION_STATES = {
 }
 
 
-class PosterError(ValueError):
+class PosterError(Refusal):
     """A rule refused the action; `field` names the form field the message belongs to."""
 
     def __init__(self, message, field: str | None = None):

@@ -27,6 +27,7 @@ from convention.countries import is_country
 from convention.events.models import Edition, Session, SessionKind, Visibility
 from convention.extensions import db
 from convention.mail import services as mail
+from convention.refusals import Refusal
 from convention.registration.models import (
     Registration,
     RegistrationStatus,
@@ -43,7 +44,7 @@ RS = RegistrationStatus
 SS = SignupStatus
 
 
-class RegistrationError(ValueError):
+class RegistrationError(Refusal):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
     def __init__(self, message, field: str | None = None):

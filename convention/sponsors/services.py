@@ -30,6 +30,7 @@ from convention.billing.models import BillingError, Order, ProductFamily
 from convention.events.models import Edition
 from convention.extensions import db
 from convention.i18n import localized
+from convention.refusals import Refusal
 from convention.registration.models import Registration, RegistrationStatus
 from convention.registration.services import _lock as lock_row
 from convention.sponsors.models import (
@@ -58,7 +59,7 @@ LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_SIZE = (1200, 600)  # pixels: bigger logos are scaled down when re-encoded
 
 
-class SponsorError(ValueError):
+class SponsorError(Refusal):
     """A refusal with a message for the person (and the form field it concerns)."""
 
     def __init__(self, message, field: str | None = None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 
 from convention.accounts.models import User
@@ -175,6 +176,33 @@ def test_log_in_goes_back_to_the_page_asked_for_but_never_off_site(client):
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         response = log_in(client, "someone@example.org", query_string={"next": target})
         assert response.headers["Location"] == "/", target
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("/\\evil.example", "/"),  # a browser reads the backslash as a slash: //evil.example
+        ("\\\\evil.example", "/"),
+        ("/\t/evil.example", "/"),  # browsers drop tabs and newlines
+        ("/\n/evil.example", "/"),
+        ("/account/pro\nfile", "/"),
+        # Never decoded: chromium keeps "/%5Cevil.example" as a path of this site.
+        ("/%5Cevil.example", "/%5Cevil.example"),
+        ("/programme?day=2", "/programme?day=2"),
+    ],
+)
+def test_log_in_never_goes_off_site_through_a_backslash_or_a_control_character(
+    client, target, landing
+):
+    make_user("someone@example.org")
+    plain = log_in(client, "someone@example.org", query_string={"next": target})
+    assert plain.status_code == 303
+    assert plain.headers["Location"] == landing
+    client.post("/account/logout")
+    htmx = log_in(
+        client, "someone@example.org", query_string={"next": target}, headers={"HX-Request": "true"}
+    )
+    assert htmx.headers["HX-Redirect"] == landing  # htmx follows it as it is
 
 
 def test_wrong_password_and_unknown_address_get_the_same_answer(client):

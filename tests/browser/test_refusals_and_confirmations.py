@@ -75,7 +75,9 @@ def test_a_refused_htmx_form_shows_its_message_in_place_once(live_server, page, 
     page.goto(f"/matching/p/{theirs}")
     # Meanwhile, in another tab, the same request was sent: this form is refused with 422.
     _send(live_server, mine, theirs)
-    page.get_by_role("button", name="Send the request").click()
+    with page.expect_response(lambda r: r.url.endswith(f"/matching/p/{theirs}/request")) as sent:
+        page.get_by_role("button", name="Send the request").click()
+    assert sent.value.status == 422  # the status app.js has htmx swap; a 200 would not test it
 
     form = page.locator("#request-form")
     expect(form.locator(".form-errors")).to_contain_text("already an open request")

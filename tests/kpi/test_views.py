@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from convention.extensions import db
 from convention.kpi import services
 from tests.factories import make_edition
+from tests.helpers import sql_statements
 from tests.kpi import scenario
 from tests.kpi.builders import at, checkin_list, register, scan
 
@@ -113,23 +114,11 @@ def test_panel_fragment_polls_while_running_and_286_once_over(app, organiser_cli
         assert organiser_client.get("/admin/kpi?edition=live", headers=EN).status_code == 200
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-
-
 def _count_queries(client, url) -> int:
-    counter = QueryCounter()
-    sa.event.listen(db.engine, "before_cursor_execute", counter)
-    try:
+    with sql_statements() as statements:
         response = client.get(url, headers=EN)
-        assert response.status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", counter)
-    return counter.count
+    assert response.status_code == 200
+    return len(statements)
 
 
 def test_dashboard_queries_do_not_grow_with_the_data(app, organiser_client):

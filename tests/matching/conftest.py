@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 
 from convention.accounts.models import ParticipantCategory
@@ -119,30 +116,3 @@ def pair(make_profile):
         needs_en="A waste-to-energy plant for 500 t/day",
     )
     return a, b
-
-
-def at_once(app, calls: list[Callable[[], str]]) -> list[str]:
-    """Run the calls at the same moment, each in its own thread with its own app context and
-    database session, as several app processes would. Returns what each said: its return
-    value, a refusal's message, or "unexpected ..." for any other exception."""
-    results: list[str] = []
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results.append(call())
-            except services.MatchingError as error:
-                results.append(str(error))
-            except Exception as error:  # reported to the test, which fails on any
-                results.append(f"unexpected {type(error).__name__}: {error}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results

@@ -22,7 +22,7 @@ from convention.matching.models import (
     ProfileUnavailability,
 )
 from tests.factories import make_session
-from tests.matching.conftest import at_once
+from tests.helpers import at_once
 
 
 def accepted(a, b, priority=2):

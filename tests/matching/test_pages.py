@@ -12,6 +12,7 @@ from convention.extensions import db
 from convention.matching import services
 from convention.matching.models import MeetingStatus
 from tests.conftest import login
+from tests.helpers import sql_statements
 
 HX = {"HX-Request": "true"}
 
@@ -134,3 +135,31 @@ def test_the_scheduler_status_is_translated(app, status, japanese):
         summary = services.schedule_summary(output)
     assert summary.startswith(f"{japanese}：配置2件")
     assert status not in summary
+
+
+def test_the_requests_page_runs_as_many_queries_for_8_requests_as_for_2(app, pair, make_profile):
+    app.config["MATCHING_REQUEST_CAP"] = 20
+    me = pair[0]
+    client = login(app.test_client(), me.user)
+    partners = []
+
+    def add_requests(count: int) -> None:
+        """Half received, half sent; every received one accepted (it has a meeting)."""
+        for _ in range(count // 2):
+            partners.append(make_profile(f"Partner {len(partners) + 1} KK"))
+            services.respond(services.send_request(partners[-1], me), me, accept=True)
+            partners.append(make_profile(f"Partner {len(partners) + 1} KK"))
+            services.send_request(me, partners[-1])
+
+    def page_statements() -> int:
+        db.session.expire_all()  # nothing loaded by the set-up may spare the page a query
+        with sql_statements() as statements:
+            page = client.get("/matching/requests", headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        assert all(partner.organisation in page.text for partner in partners)
+        return len(statements)
+
+    add_requests(2)
+    two = page_statements()
+    add_requests(6)
+    assert page_statements() == two

@@ -21,7 +21,7 @@ from convention.matching.models import (
 )
 from convention.registration import services as registration_services
 from convention.timeutil import utcnow
-from tests.matching.conftest import at_once
+from tests.helpers import at_once
 
 
 def open_requests() -> list[MeetingRequest]:

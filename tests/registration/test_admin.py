@@ -16,6 +16,7 @@ from convention.registration import services
 from convention.registration.models import RegistrationStatus as RS
 from convention.registration.models import TicketType
 from tests.factories import make_edition, make_session, make_user
+from tests.helpers import sql_statements
 from tests.registration.helpers import make_registration, make_ticket_type, make_university
 
 HX = {"HX-Request": "true"}
@@ -82,16 +83,8 @@ def test_filters_and_sort(organiser_client, edition, general):
 
 
 def _count_queries(app, action) -> int:
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with sql_statements() as statements:
         action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
     return len(statements)
 
 
