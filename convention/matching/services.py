@@ -41,7 +41,6 @@ from convention.matching.vocabulary import LANGUAGES, PRIORITIES, TOPICS, topic_
 from convention.refusals import Refusal
 from convention.registration.models import Registration, RegistrationStatus
 from convention.timeutil import local, utcnow
-from convention.web import format_local
 
 # Registrations that may take part: confirmed ones (paid or free).
 MATCHING_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED,)
@@ -198,10 +197,15 @@ def save_profile(registration: Registration, data: dict) -> MatchProfile:
     return profile
 
 
+def slot_start(slot: MatchingSlot) -> str:
+    """When a slot begins, as the pages show times: "Dec 3, 2026 13:30"."""
+    starts = local(slot.starts_at)
+    return f"{format_date(starts, 'medium', rebase=False)} {starts:%H:%M}"
+
+
 def slot_label(slot: MatchingSlot) -> str:
     """A slot as the agenda and the board show times: "Dec 3, 2026 13:30–13:50"."""
-    day = format_date(local(slot.starts_at), "medium", rebase=False)
-    return f"{day} {local(slot.starts_at):%H:%M}–{local(slot.ends_at):%H:%M}"
+    return f"{slot_start(slot)}–{local(slot.ends_at):%H:%M}"
 
 
 def _refuse_slots_with_published_meetings(profile: MatchProfile, slot_ids: Iterable[int]) -> None:
@@ -1263,7 +1267,7 @@ def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
         raise MatchingError(
             _(
                 "This meeting starts at %(time)s: it can be marked held or no-show from then on.",
-                time=format_local(meeting.slot.starts_at, "short") if meeting.slot else "—",
+                time=slot_start(meeting.slot) if meeting.slot else "—",
             )
         )
     meeting.transition(status)

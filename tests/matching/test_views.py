@@ -208,7 +208,7 @@ def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, publish
             f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
         )
     assert fragment.status_code == 422 and "<html" not in fragment.text
-    assert "This meeting starts at 11/20/25, 10:00" in fragment.text
+    assert "This meeting starts at Nov 20, 2025 10:00" in fragment.text
     assert "it can be marked held or no-show from then on." in fragment.text
     db.session.refresh(published)
     assert published.status == MeetingStatus.SCHEDULED
