@@ -7,6 +7,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from convention.extensions import db
+from convention.jobs import QUEUE_NAME
 from convention.jobs import services as jobs
 from convention.jobs.models import BackgroundJob, JobStatus
 
@@ -151,17 +152,42 @@ def redis_queue_app(app):
     Redis.from_url(REDIS_URL).flushdb()
 
 
+def after_the_worker(runner, job: BackgroundJob) -> BackgroundJob:
+    """Run the worker until the queue is empty; the job as it then is."""
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return db.session.get(BackgroundJob, job.id)
+
+
 def test_with_redis_the_job_waits_for_a_worker_then_runs(redis_queue_app, runner):
     job = jobs.start("count", "tests.test_jobs:count_to_three", "invoice")
     db.session.refresh(job)
     assert job.status == JobStatus.QUEUED  # nothing ran in the request
 
-    result = runner.invoke(args=["jobs", "worker", "--burst"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
-    job = db.session.get(BackgroundJob, job.id)
+    job = after_the_worker(runner, job)
     assert job.status == JobStatus.DONE
     assert job.message == "invoice 3/3"
+
+
+def test_with_redis_a_refused_job_fails_once_and_is_not_retried(redis_queue_app, runner):
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    job = after_the_worker(runner, jobs.start("matching-scheduler", "tests.test_jobs:refuses"))
+    assert job.status == JobStatus.FAILED
+    assert job.error == "Set up the slots and tables of this session first."
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(REDIS_URL))
+    assert ScheduledJobRegistry(queue=queue).count == 0  # no retry in 30 s
+
+
+def test_a_job_that_runs_again_loses_its_old_error(app):
+    job = jobs.start("count", "tests.test_jobs:count_to_three", "badge")
+    job.status, job.error = JobStatus.FAILED, "Set up the slots first."
+    db.session.commit()
+    jobs._run_tracked(job.id, "tests.test_jobs:count_to_three", "badge")
+    db.session.refresh(job)
+    assert (job.status, job.error) == (JobStatus.DONE, None)
 
 
 def make_report(job_id: int, title: str):

@@ -34,6 +34,9 @@ def start(kind: str, path: str, *args, created_by=None, **kwargs) -> BackgroundJ
 def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
     from convention.jobs import resolve
 
+    job = db.session.get(BackgroundJob, job_id)
+    if job is not None:
+        job.error, job.finished_at = None, None  # a retry starts afresh
     report_progress(job_id, 0, status=JobStatus.RUNNING)
     try:
         result_url = resolve(path)(job_id, *args, **kwargs)
@@ -44,6 +47,8 @@ def _run_tracked(job_id: int, path: str, *args, **kwargs) -> None:
         job.error = _refusal_message(error)
         job.finished_at = utcnow()
         db.session.commit()
+        if isinstance(error, Refusal):
+            return  # the same input is refused again: no retry (a scheduler run is a minute)
         raise
     job = db.session.get(BackgroundJob, job_id)
     if isinstance(result_url, JobFile):

@@ -1081,7 +1081,7 @@ def _sat_problem(
     inst: _Instance, floors: dict[str, int], seconds: float, core: int | None = None
 ) -> dict:
     """The SAT search's problem, every meeting held and everyone within the fairness cap."""
-    caps = {person: inst.cap_of(person) for person in floors}
+    caps = {person: inst.cap_of(person) for person in inst.unavailable}  # everyone
     caps = {person: inst.slots if cap is None else cap for person, cap in caps.items()}
     return {
         "slots": inst.slots,

@@ -586,7 +586,7 @@ def cancel_request(request: MeetingRequest, profile: MatchProfile | None, *, by_
         profile is None or profile.id not in (request.requester_id, request.recipient_id)
     ):
         raise MatchingError(_("This is not your request."))
-    meeting = request.meeting
+    meeting = request.meeting and _lock_meeting(request.meeting.id)
     if meeting is not None and meeting.status in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
         raise MatchingError(_("The meeting has already taken place."))
     if not request.can_become(RequestState.CANCELLED):
@@ -908,42 +908,64 @@ def apply_schedule(session: Session, output: dict, mapping: dict) -> int:
     """Write the solver's output as drafts. Published meetings keep their slot and table; the
     other meetings of a slot take the free tables, interpreter tables first for those who need
     one (the solver leaves enough of them in each slot). Drafts left out of the instance lose
-    their place, and so does a draft whose participant was placed in a parallel session at that
-    time while the solver ran. Returns the number of drafts placed."""
+    their place. Returns the number of drafts placed.
+
+    The solver worked on the meetings as they were when it started. Under the edition's
+    matching lock they are read again: a meeting published, moved or cancelled meanwhile stays
+    as it is now, and a draft goes nowhere its participants, its table or the interpreters are
+    now taken, in this session or a parallel one: it waits."""
     slots, tables = mapping["slots"], mapping["tables"]
-    by_id = mapping["meetings"]
     _lock_matching(session.edition_id)
-    # The solver worked on what was placed when it started: look again, under the lock.
-    elsewhere = _slots_elsewhere(
-        {seat.profile_id for m in by_id.values() for seat in m.seats}, session
-    )
+    ids = [m.id for m in mapping["meetings"].values()] + [m.id for m in mapping["left_out"]]
+    now = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Meeting).where(Meeting.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+    by_id = {key: now[m.id] for key, m in mapping["meetings"].items() if m.id in now}
     drafts = [m for m in by_id.values() if m.status == MeetingStatus.DRAFT]
-    for meeting in drafts + mapping["left_out"]:
-        _place(meeting, None, None)
+    for meeting in drafts + [now[m.id] for m in mapping["left_out"] if m.id in now]:
+        if meeting.status == MeetingStatus.DRAFT:
+            _place(meeting, None, None)
     db.session.flush()
-    taken: dict[int, set[int]] = {}
-    for meeting in by_id.values():
-        if meeting.is_published and meeting.table_id:
-            taken.setdefault(meeting.slot.number, set()).add(meeting.table_id)
+    # What stays where it is now: every meeting still placed in this session.
+    taken: dict[int, set[int]] = {}  # slot id -> table ids
+    busy: set[tuple[int, int]] = set()  # (profile id, slot id)
+    staying = db.session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .where(MatchingSlot.session_id == session.id)
+    )
+    for meeting in staying:
+        taken.setdefault(meeting.slot_id, set()).add(meeting.table_id)
+        busy.update((seat.profile_id, meeting.slot_id) for seat in meeting.seats)
+    elsewhere = _slots_elsewhere({seat.profile_id for m in drafts for seat in m.seats}, session)
+    has_interpreters = any(t.interpreter for t in tables)
     placed = 0
     rows = sorted(
-        (row for row in output["assignments"] if by_id[row["meeting"]] in drafts),
+        (row for row in output["assignments"] if by_id.get(row["meeting"]) in drafts),
         key=lambda row: (not by_id[row["meeting"]].needs_interpreter, row["slot"]),
     )
     for row in rows:
         meeting = by_id[row["meeting"]]
         slot = slots[row["slot"]]
+        if any((seat.profile_id, slot.id) in busy for seat in meeting.seats):
+            continue  # someone's meeting here was published or moved while the solver ran
         meanwhile = [o for seat in meeting.seats for o in elsewhere.get(seat.profile_id, ())]
         if any(_overlap(other, slot) for other in meanwhile):
-            continue  # placed elsewhere at that time while the solver ran: it waits
-        used = taken.setdefault(slot.number, set())
+            continue  # placed in a parallel session at that time while the solver ran
+        used = taken.setdefault(slot.id, set())
         free = [t for t in tables if t.id not in used]
-        if meeting.needs_interpreter:
-            free.sort(key=lambda t: not t.interpreter)
+        if meeting.needs_interpreter and has_interpreters:
+            free = [t for t in free if t.interpreter]
         else:
             free.sort(key=lambda t: t.interpreter)  # keep interpreters for those who need them
+        if not free:
+            continue  # the tables filled up meanwhile
         table = free[0]
         used.add(table.id)
+        busy.update((seat.profile_id, slot.id) for seat in meeting.seats)
         _place(meeting, slot, table)
         placed += 1
     db.session.flush()
@@ -973,8 +995,7 @@ def schedule_session(session: Session, time_limit: float = 30.0, job_id: int | N
     if output["status"] == "infeasible":
         raise MatchingError(
             _(
-                "The published meetings contradict each other (or the break cap); nothing "
-                "changed. %(reason)s",
+                "The published meetings contradict each other; nothing changed. %(reason)s",
                 reason=_conflict_message(stats.get("conflict"), mapping),
             )
         )
@@ -1013,7 +1034,13 @@ def _conflict_message(conflict, mapping: dict) -> str:
             second=numbers[1],
             time=when,
         )
-    return _("More published meetings than tables at %(time)s.", time=when)
+    if conflict.kind == "tables":
+        return _("More published meetings than tables at %(time)s.", time=when)
+    return _(
+        "Meeting %(meeting)s is published at %(time)s, where it may not be.",
+        meeting=numbers[0],
+        time=when,
+    )
 
 
 def run_scheduler_job(job_id: int, session_id: int, time_limit: float) -> str:
@@ -1165,7 +1192,14 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
                 )
             )
         day = [other.number for _, other in elsewhere if other.session_id == slot.session_id]
-        if cap is not None and count_breaks([*day, slot.number]) > cap:
+        here = (
+            [meeting.slot.number]
+            if meeting.slot and meeting.slot.session_id == slot.session_id
+            else []
+        )
+        # Above the cap only when the move adds breaks (published meetings may already be).
+        allowed = max(cap, count_breaks(day + here)) if cap is not None else None
+        if allowed is not None and count_breaks([*day, slot.number]) > allowed:
             problems.append(
                 _(
                     "%(name)s would have more than %(cap)s breaks between meetings.",
@@ -1214,16 +1248,29 @@ def _has_interpreter_tables(table: MatchingTable) -> bool:
     )
 
 
+def _lock_meeting(meeting_id: int) -> Meeting | None:
+    """The meeting as it is now (not as this session last read it), its row locked after the
+    edition's matching lock, the order every placing path takes; None when there is none."""
+    edition_id = db.session.scalar(select(Meeting.edition_id).where(Meeting.id == meeting_id))
+    if edition_id is None:
+        return None
+    _lock_matching(edition_id)
+    return db.session.scalar(
+        select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
     """Move a meeting by hand; refused with the reasons on any conflict. The meeting row is
     locked and the unique keys (participant, slot) and (slot, table) settle concurrent moves;
     the edition's matching lock (taken first, as every placing path does) covers parallel
     sessions, which those keys do not."""
-    edition_id = db.session.scalar(select(Meeting.edition_id).where(Meeting.id == meeting_id))
-    if edition_id is None:
+    meeting = _lock_meeting(meeting_id)
+    if meeting is None:
         raise MatchingError(_("No such meeting."))
-    _lock_matching(edition_id)
-    meeting = db.session.scalar(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
     if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED):
         raise MatchingError(_("Only draft or scheduled meetings can be moved."))
     slot = db.session.get(MatchingSlot, slot_id)
@@ -1278,6 +1325,7 @@ def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
 
 
 def cancel_meeting(meeting: Meeting) -> Meeting:
+    meeting = _lock_meeting(meeting.id)
     if not meeting.can_become(MeetingStatus.CANCELLED):
         raise MatchingError(_("This meeting cannot be cancelled any more."))
     was_published = meeting.is_published

@@ -334,6 +334,67 @@ def test_a_run_leaves_a_draft_waiting_if_its_person_was_placed_elsewhere_meanwhi
     assert no_double_booking()
 
 
+def _behind_our_back(meeting: Meeting, status: MeetingStatus) -> None:
+    """Another process changes the meeting: a plain UPDATE that this session's copy misses."""
+    db.session.execute(
+        sa.update(Meeting.__table__)
+        .where(Meeting.__table__.c.id == meeting.id)
+        .values(status=status.value)
+    )
+
+
+def test_a_run_keeps_what_was_published_or_cancelled_while_the_solver_ran(
+    matching_session, grid, cast, make_profile
+):
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)  # the first run: four drafts
+    late = accepted(make_profile("Late KK"), city, priority=3)
+    instance, mapping = services.build_instance(matching_session)  # the second run starts
+    output = services.solve(instance, time_limit=3)
+    services.publish(matching_session)  # meanwhile the organiser publishes the first run
+    services.apply_schedule(matching_session, output, mapping)
+    db.session.commit()
+    assert no_double_booking()
+    db.session.refresh(late)
+    assert late.status == MeetingStatus.DRAFT
+    assert all(m.status == MeetingStatus.SCHEDULED and m.slot for m in meetings)
+    # A draft cancelled by someone else while the solver ran stays cancelled, off the board.
+    instance, mapping = services.build_instance(matching_session)
+    output = services.solve(instance, time_limit=3)
+    _behind_our_back(late, MeetingStatus.CANCELLED)
+    services.apply_schedule(matching_session, output, mapping)
+    db.session.commit()
+    db.session.refresh(late)
+    assert late.status == MeetingStatus.CANCELLED and late.slot_id is None
+
+
+def test_a_move_reads_the_meeting_as_it_is_now(matching_session, grid, cast):
+    slots, tables = grid
+    city, companies, meetings = cast
+    stale = db.session.get(Meeting, meetings[0].id)  # as the view loaded it
+    _behind_our_back(stale, MeetingStatus.CANCELLED)
+    with pytest.raises(services.MatchingError, match="Only draft or scheduled meetings"):
+        services.move_meeting(stale.id, slots[4].id, tables[2].id)
+
+
+def test_a_day_already_over_the_cap_may_still_be_rearranged_without_more_breaks(
+    app, matching_session, grid, cast
+):
+    slots, tables = grid
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    by_slot = _city_slots(city)
+    first = min(by_slot)
+    services.cancel_meeting(by_slot[first + 1])  # the city now waits once: first, +2, +3
+    app.config["MATCHING_MAX_BREAKS"] = 0
+    # Moving the meeting at +2 into the hole keeps that one break (first, +1, +3): allowed,
+    # since it adds none; the scheduler accepts the same day.
+    moved = services.move_meeting(by_slot[first + 2].id, slots[first + 1].id, tables[2].id)
+    assert moved.slot.number == first + 1
+    assert sorted(_city_slots(city)) == [first, first + 1, first + 3]
+
+
 def test_the_database_refuses_double_booking(matching_session, grid, cast):
     slots, tables = grid
     city, companies, meetings = cast
