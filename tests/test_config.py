@@ -47,13 +47,23 @@ def test_production_refuses_test_password_hashing(environment):
         create_app()
 
 
-def test_development_defaults(environment):
+def test_development_defaults(environment, tmp_path):
+    from convention import config as settings
+
     environment.delenv("CONVENTION_ENV", raising=False)
     environment.delenv("DATABASE_URL")
+    assert settings.EMBEDDED_DATABASE_URL.startswith("sqlite:///")
+    assert settings.EMBEDDED_DATABASE_URL.endswith("instance/convention.sqlite3")
+    # The app makes the embedded database on first use: in a scratch folder, never in the
+    # developer's own instance/, where a schema made by the tests would lag behind the next
+    # migration and `flask db check` would say so.
+    embedded = f"sqlite:///{tmp_path / 'instance' / 'convention.sqlite3'}"
+    environment.setattr(settings, "INSTANCE_DIR", tmp_path / "instance")
+    environment.setattr(settings, "EMBEDDED_DATABASE_URL", embedded)
     app = create_app()
     assert app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/convention.sqlite3")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == embedded
+    assert (tmp_path / "instance" / "convention.sqlite3").exists()
     assert app.config["MAIL_URL"] is None
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert app.config["BABEL_DEFAULT_LOCALE"] == "ja"
