@@ -136,12 +136,28 @@ def listed(profile: MatchProfile) -> bool:
     return profile.visible and takes_part(profile)
 
 
-def _listed_in(edition_id: int):
-    """The query form of `listed` for the profiles of an edition."""
+def _taking_part_in(edition_id: int):
+    """The query form of `takes_part` for the profiles of an edition."""
     return and_(
         MatchProfile.edition_id == edition_id,
-        MatchProfile.visible.is_(True),
         MatchProfile.registration.has(Registration.status.in_(MATCHING_REGISTRATION_STATUSES)),
+    )
+
+
+def _listed_in(edition_id: int):
+    """The query form of `listed` for the profiles of an edition."""
+    return and_(_taking_part_in(edition_id), MatchProfile.visible.is_(True))
+
+
+def coordination_choices(edition) -> list[MatchProfile]:
+    """Whom a coordinator may match: every profile that takes part, hidden ones too (a hidden
+    profile is left out of the directory, not out of matching)."""
+    return list(
+        db.session.scalars(
+            select(MatchProfile)
+            .where(_taking_part_in(edition.id))
+            .order_by(MatchProfile.organisation)
+        )
     )
 
 
@@ -1151,13 +1167,7 @@ def conflicts(meeting: Meeting, slot: MatchingSlot, table: MatchingTable) -> lis
         problems.append(_("The table is not in the slot's session."))
     for seat in meeting.seats:
         if not takes_part(seat.profile):
-            problems.append(
-                _(
-                    "%(name)s no longer has a confirmed registration and cannot take part in "
-                    "matching.",
-                    name=seat.profile.display_name,
-                )
-            )
+            problems.append(_no_longer_taking_part(seat.profile).message)
     if meeting.needs_interpreter and not table.interpreter and _has_interpreter_tables(table):
         problems.append(
             _(
@@ -1478,21 +1488,19 @@ def unplaced_meetings(edition, session: Session | None = None) -> list[Meeting]:
 CHECKIN_EARLY = timedelta(minutes=15)
 
 
-def _checked_in(registration_id: int, meeting: Meeting) -> bool:
+def _checked_in(registration_id: int, meeting: Meeting, opens) -> bool:
     """Was this party at the tables for the meeting? The door team's rule: a party is present
     when they checked in at the matching tables (an accepted, not undone "in" scan on a
     matching list of the edition: this session's, or one for every matching session)
 
-    - at any time from 15 minutes before the session's first slot until the meeting's slot
-      ends (one check-in covers back-to-back meetings; coming late still counts), and
+    - at any time from 15 minutes before the session's first slot (`opens`) until the
+      meeting's slot ends (one check-in covers the rest of the session's meetings, since
+      nobody scans between meetings at the tables; coming late still counts), and
     - did not check out on that same list between that check-in and the slot's start (an "out"
       scan during the meeting does not undo it: they were there)."""
     from convention.checkin.models import CheckInList, ListKind, Scan, ScanDirection, ScanResult
 
     slot = meeting.slot
-    opens = db.session.scalar(
-        select(func.min(MatchingSlot.starts_at)).where(MatchingSlot.session_id == slot.session_id)
-    )
     out = aliased(Scan)
     left_before_the_slot = (
         select(out.id)
@@ -1543,9 +1551,20 @@ def mark_from_checkins(edition, now=None) -> dict:
         )
         .with_for_update(of=Meeting)
     )
+    first_slots = dict(  # session id -> its first slot's start, for every party's check-in
+        db.session.execute(
+            select(MatchingSlot.session_id, func.min(MatchingSlot.starts_at))
+            .join(Session, Session.id == MatchingSlot.session_id)
+            .where(Session.edition_id == edition.id)
+            .group_by(MatchingSlot.session_id)
+        ).all()
+    )
     counts = {"held": 0, "no_show": 0}
     for meeting in meetings:
-        present = all(_checked_in(seat.profile.registration_id, meeting) for seat in meeting.seats)
+        opens = first_slots[meeting.slot.session_id]
+        present = all(
+            _checked_in(seat.profile.registration_id, meeting, opens) for seat in meeting.seats
+        )
         if present:
             meeting.transition(MeetingStatus.HELD)
         elif meeting.slot.ends_at <= now:

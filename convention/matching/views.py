@@ -407,19 +407,7 @@ def admin_expire():
 @organiser_required
 def admin_coordinate():
     edition = _edition()
-    profiles = list(
-        db.session.scalars(
-            select(MatchProfile)
-            .where(
-                MatchProfile.edition_id == edition.id,
-                # Hidden profiles may still be matched by hand; cancelled registrations not.
-                MatchProfile.registration.has(
-                    Registration.status.in_(services.MATCHING_REGISTRATION_STATUSES)
-                ),
-            )
-            .order_by(MatchProfile.organisation)
-        )
-    )
+    profiles = services.coordination_choices(edition)
     form = CoordinateForm()
     choices = [(p.id, f"{p.display_name} ({p.user.name})") for p in profiles]
     form.requester.choices = choices
