@@ -61,6 +61,32 @@ def make_edition(start: date | None = None, days: int = 2, **fields) -> Edition:
     return edition
 
 
+def register_confirmed(edition: Edition, users: list[User]) -> list:
+    """A business ticket type of the edition and a confirmed registration on it for each user
+    (committed): people who may take part in everything, matching included."""
+    from convention.registration.models import Registration, RegistrationStatus, TicketType
+
+    ticket = TicketType(
+        edition=edition,
+        name_ja="ビジネス",
+        name_en="Business",
+        category=ParticipantCategory.BUSINESS,
+    )
+    registrations = [
+        Registration(
+            edition=edition,
+            user=user,
+            ticket_type=ticket,
+            status=RegistrationStatus.CONFIRMED,
+            category=ticket.category,
+        )
+        for user in users
+    ]
+    db.session.add_all([ticket, *registrations])
+    db.session.commit()
+    return registrations
+
+
 def make_room(edition: Edition, name: str = "Room A", capacity: int | None = 100) -> Room:
     room = Room(edition=edition, name_ja=name, name_en=name, capacity=capacity)
     db.session.add(room)

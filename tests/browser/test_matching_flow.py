@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from convention.accounts.models import ParticipantCategory, Role
+from convention.accounts.models import Role
 from convention.events.models import SessionKind
 from convention.extensions import db
-from convention.registration.models import Registration, RegistrationStatus, TicketType
-from tests.factories import PASSWORD, make_edition, make_session, make_user
+from tests.factories import PASSWORD, make_edition, make_session, make_user, register_confirmed
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -45,26 +44,12 @@ def test_two_participants_from_profile_to_a_held_meeting(live_server, browser, n
     begun = datetime.now(TOKYO) - timedelta(minutes=5)
     with live_server.app_context():
         edition = make_edition(start=begun.date(), is_current=True)
-        ticket = TicketType(
-            edition=edition,
-            name_ja="ビジネス",
-            name_en="Business",
-            category=ParticipantCategory.BUSINESS,
-        )
-        db.session.add(ticket)
-        people = {}
-        for key in ("company", "city"):
-            user = make_user(f"{key}-{tag}@example.org", name=f"{key.title()} Person")
-            db.session.add(
-                Registration(
-                    edition=edition,
-                    user=user,
-                    ticket_type=ticket,
-                    status=RegistrationStatus.CONFIRMED,
-                    category=ticket.category,
-                )
-            )
-            people[key] = user.email
+        people = {
+            key: make_user(f"{key}-{tag}@example.org", name=f"{key.title()} Person")
+            for key in ("company", "city")
+        }
+        register_confirmed(edition, list(people.values()))
+        people = {key: user.email for key, user in people.items()}
         session = make_session(
             edition, begun.strftime("%H:%M"), 60, kind=SessionKind.MATCHING, capacity=None
         )

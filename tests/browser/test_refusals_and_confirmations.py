@@ -8,13 +8,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from convention.accounts.models import ParticipantCategory
 from convention.extensions import db
 from convention.matching import services
 from convention.matching.models import MatchProfile, MeetingRequest, RequestState
-from convention.registration.models import Registration, RegistrationStatus, TicketType
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, make_edition, make_user
+from tests.factories import PASSWORD, make_edition, make_user, register_confirmed
 
 
 @pytest.fixture(scope="module")
@@ -22,25 +20,15 @@ def profiles(live_server) -> list[tuple[str, int]]:
     """Three matching participants of the current edition: (email, profile id) each."""
     with live_server.app_context():
         edition = make_edition(is_current=True)
-        ticket = TicketType(
-            edition=edition,
-            name_ja="一般",
-            name_en="General",
-            category=ParticipantCategory.BUSINESS,
-        )
-        db.session.add(ticket)
+        names = ("Hama Energy KK", "Da Nang City", "Johor Port")
+        users = [
+            make_user(f"{uuid.uuid4().hex[:8]}@example.org", name=f"{name} person")
+            for name in names
+        ]
         made = []
-        for name in ("Hama Energy KK", "Da Nang City", "Johor Port"):
-            user = make_user(f"{uuid.uuid4().hex[:8]}@example.org", name=f"{name} person")
-            registration = Registration(
-                edition=edition,
-                user=user,
-                ticket_type=ticket,
-                status=RegistrationStatus.CONFIRMED,
-                category=ticket.category,
-            )
-            db.session.add(registration)
-            db.session.commit()
+        for name, user, registration in zip(
+            names, users, register_confirmed(edition, users), strict=True
+        ):
             profile = services.save_profile(
                 registration,
                 {

@@ -116,3 +116,14 @@ def pair(make_profile):
         needs_en="A waste-to-energy plant for 500 t/day",
     )
     return a, b
+
+
+@pytest.fixture
+def published(matching_session, grid, pair):
+    """The pair's meeting, requested, accepted, scheduled and published."""
+    a, b = pair
+    request = services.send_request(a, b)
+    services.respond(request, b, accept=True)
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    return request.meeting

@@ -18,16 +18,10 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def held(matching_session, grid, pair):
-    a, b = pair
-    request = services.send_request(a, b)
-    services.respond(request, b, accept=True)
-    services.schedule_session(matching_session, time_limit=5)
-    services.publish(matching_session)
-    meeting = request.meeting
-    meeting.status = MeetingStatus.HELD
+def held(published):
+    published.status = MeetingStatus.HELD
     db.session.commit()
-    return meeting
+    return published
 
 
 @pytest.fixture

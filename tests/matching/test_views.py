@@ -156,16 +156,6 @@ def test_unknown_profiles_are_404(me_client, pair):
     assert me_client.post("/matching/requests/99999/accept").status_code == 404
 
 
-@pytest.fixture
-def published(matching_session, grid, pair):
-    a, b = pair
-    request = services.send_request(a, b)
-    services.respond(request, b, accept=True)
-    services.schedule_session(matching_session, time_limit=5)
-    services.publish(matching_session)
-    return request.meeting
-
-
 def test_agenda_page_ics_and_feed(app, me_client, pair, published):
     a, b = pair
     page = me_client.get("/matching/agenda")
