@@ -25,7 +25,7 @@ translations: $(BIN)/activate
 # After adding user-facing strings: refresh the catalogs, then translate the new ja entries.
 i18n: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o convention/translations/messages.pot --omit-header .
-	$(BIN)/pybabel update -i convention/translations/messages.pot -d convention/translations --no-fuzzy-matching --width 100
+	$(BIN)/pybabel update -i convention/translations/messages.pot -d convention/translations --no-fuzzy-matching --ignore-obsolete --width 100
 	$(BIN)/python scripts/i18n_en_catalog.py
 
 run: $(BIN)/activate translations
