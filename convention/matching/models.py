@@ -299,13 +299,15 @@ MEETING_TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
     MeetingStatus.SCHEDULED: frozenset(
         {MeetingStatus.HELD, MeetingStatus.NO_SHOW, MeetingStatus.CANCELLED}
     ),
-    # Door staff and organisers may correct a mark made by mistake.
-    MeetingStatus.HELD: frozenset({MeetingStatus.NO_SHOW}),
-    MeetingStatus.NO_SHOW: frozenset({MeetingStatus.HELD}),
+    # Door staff and organisers may correct a mark made by mistake, or clear it (back to
+    # scheduled: the check-ins at the tables decide again).
+    MeetingStatus.HELD: frozenset({MeetingStatus.NO_SHOW, MeetingStatus.SCHEDULED}),
+    MeetingStatus.NO_SHOW: frozenset({MeetingStatus.HELD, MeetingStatus.SCHEDULED}),
     MeetingStatus.CANCELLED: frozenset(),
 }
 
 PUBLISHED_STATUSES = (MeetingStatus.SCHEDULED, MeetingStatus.HELD, MeetingStatus.NO_SHOW)
+MARKED_STATUSES = (MeetingStatus.HELD, MeetingStatus.NO_SHOW)  # the door has said which
 ACTIVE_STATUSES = (MeetingStatus.DRAFT, *PUBLISHED_STATUSES)
 
 

@@ -19,6 +19,7 @@ from convention.extensions import db
 from convention.mail.services import absolute_url, attachment, queue
 from convention.matching.models import (
     ACTIVE_STATUSES,
+    MARKED_STATUSES,
     OPEN_REQUEST_STATES,
     PUBLISHED_STATUSES,
     FollowUp,
@@ -603,7 +604,7 @@ def cancel_request(request: MeetingRequest, profile: MatchProfile | None, *, by_
     ):
         raise MatchingError(_("This is not your request."))
     meeting = request.meeting and _lock_meeting(request.meeting.id)
-    if meeting is not None and meeting.status in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+    if meeting is not None and meeting.status in MARKED_STATUSES:
         raise MatchingError(_("The meeting has already taken place."))
     if not request.can_become(RequestState.CANCELLED):
         raise MatchingError(_("This request is no longer open."))
@@ -1313,10 +1314,22 @@ def _has_begun(meeting: Meeting, now=None) -> bool:
 def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
     """Held or no-show, by door staff or organisers, from the start of the meeting's slot: the
     door marks what it sees, so a meeting to come is neither. A mistaken mark may be corrected
-    at any time after that (late in the day, or by an organiser the next morning)."""
-    if status not in (MeetingStatus.HELD, MeetingStatus.NO_SHOW):
+    at any time after that (late in the day, or by an organiser the next morning), or cleared
+    (`status` SCHEDULED): the check-ins at the tables then decide again. Clearing works at any
+    time, so a mark made ahead of the slot can be undone."""
+    if status not in (*MARKED_STATUSES, MeetingStatus.SCHEDULED):
         raise MatchingError(_("A meeting is marked held or no-show."))
+    meeting = _lock_meeting(meeting.id)  # a cancellation in another process comes first
+    if meeting is None:
+        raise MatchingError(_("No such meeting."))
     if meeting.status == status:
+        return meeting
+    if status == MeetingStatus.SCHEDULED:
+        if meeting.status not in MARKED_STATUSES:  # never publishes a draft
+            raise MatchingError(_("Only a meeting marked held or no-show has a mark to clear."))
+        meeting.transition(status)
+        meeting.marked_at = meeting.marked_by_id = None
+        db.session.commit()
         return meeting
     if not meeting.can_become(status):
         raise MatchingError(_("Only a published meeting can be marked held or no-show."))

@@ -349,7 +349,7 @@ def door_from_checkins():
     return redirect(url_for("matching.door"))
 
 
-@bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show):status>")
+@bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show,scheduled):status>")
 @roles_required(Role.DOOR_STAFF)
 def mark(meeting_id: int, status: str):
     meeting = _meeting_or_404(meeting_id)
@@ -362,7 +362,8 @@ def mark(meeting_id: int, status: str):
         return render("matching/_door_row.html", meeting=meeting, error=error), (
             200 if error is None else 422
         )
-    flash(error or _("Meeting marked."), "error" if error else "success")
+    done = _("Mark cleared.") if status == MeetingStatus.SCHEDULED else _("Meeting marked.")
+    flash(error or done, "error" if error else "success")
     return redirect(safe_referrer(url_for("matching.door")))
 
 

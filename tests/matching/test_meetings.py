@@ -475,6 +475,35 @@ def test_a_meeting_to_come_is_neither_held_nor_no_show(matching_session, grid, c
     assert services.kpi_deals([meeting.edition_id]) == 1
 
 
+def test_a_mark_is_cleared_and_the_check_ins_decide_again(
+    matching_session, grid, cast, door_staff, edition
+):
+    """A mark on the wrong row is undone, not only swapped: back to scheduled, out of KPI ②."""
+    city, companies, meetings = cast
+    services.schedule_session(matching_session, time_limit=5)
+    meeting = meetings[0]
+    with pytest.raises(services.MatchingError, match="has a mark to clear"):
+        services.mark(meeting, MeetingStatus.SCHEDULED, door_staff)  # never publishes a draft
+    assert meeting.status == MeetingStatus.DRAFT
+    services.publish(matching_session)
+    services.mark(meeting, MeetingStatus.HELD, door_staff)
+    assert services.kpi_meetings_held([edition.id]) == 1
+    services.mark(meeting, MeetingStatus.SCHEDULED, door_staff)
+    assert meeting.status == MeetingStatus.SCHEDULED
+    assert meeting.marked_at is None and meeting.marked_by_id is None
+    assert services.kpi_meetings_held([edition.id]) == 0
+    # Its slot is over and nobody was checked in at the tables: the next pass says no-show.
+    services.mark_from_checkins(edition)
+    assert meeting.status == MeetingStatus.NO_SHOW
+    # A mark made ahead of the slot (before marks waited for it) can be cleared before it.
+    later = meetings[1]
+    later.status = MeetingStatus.HELD
+    db.session.commit()
+    with time_machine.travel(later.slot.starts_at - timedelta(hours=1), tick=False):
+        services.mark(later, MeetingStatus.SCHEDULED, door_staff)
+    assert later.status == MeetingStatus.SCHEDULED
+
+
 def test_cancelling_a_published_meeting_frees_its_place(matching_session, grid, cast, outbox):
     city, companies, meetings = cast
     services.schedule_session(matching_session, time_limit=5)

@@ -187,6 +187,22 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
     assert services.kpi_deals([published.edition_id]) == 1
 
 
+def test_the_door_clears_a_mark_made_by_mistake(door_client, attendee_client, published):
+    door_client.post(f"/matching/meetings/{published.id}/mark/held")
+    clear = f"/matching/meetings/{published.id}/mark/scheduled"
+    assert attendee_client.post(clear).status_code == 403
+    fragment = door_client.post(clear, headers=hx(f"meeting-{published.id}"))
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    # The row of a scheduled meeting again: both marks offered, nothing to clear.
+    assert "Scheduled" in fragment.text and "No-show" in fragment.text
+    assert "Clear mark" not in fragment.text
+    db.session.refresh(published)
+    assert published.status == MeetingStatus.SCHEDULED
+    door_client.post(f"/matching/meetings/{published.id}/mark/no_show")
+    page = door_client.post(clear, follow_redirects=True)
+    assert "Mark cleared." in page.text
+
+
 def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, published):
     from datetime import timedelta
 
