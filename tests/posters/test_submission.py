@@ -157,7 +157,7 @@ def test_withdraw_before_the_deadline(setup):
         data=poster_form(call, university, title_ja="復活"),
         content_type="multipart/form-data",
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "A withdrawn poster cannot be changed." in text(response)
     with pytest.raises(services.PosterError):
         services.save_submission(
@@ -170,7 +170,7 @@ def test_after_the_deadline_nothing_changes(setup, clock):
     submission = submitted_poster(call, student, university)
     clock.move_to(AFTER_DEADLINE)
     response = post_new(student_client, call, university, "p.pdf", pdf_bytes())
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "The call is closed" in text(response)
     assert count_submissions() == 1
     response = student_client.post(
@@ -178,7 +178,7 @@ def test_after_the_deadline_nothing_changes(setup, clock):
         data=poster_form(call, university, title_ja="遅すぎた", pdf=("p.pdf", pdf_bytes("late"))),
         content_type="multipart/form-data",
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     response = student_client.post(f"/my/posters/{submission.id}/withdraw", follow_redirects=True)
     assert "The call is closed" in text(response)
     db.session.refresh(submission)
