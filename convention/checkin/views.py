@@ -388,7 +388,7 @@ def walk_in():
         else:
             flash(_("Registered. Print the badge and hand it over."), "success")
             return redirect(url_for("checkin.walk_in_done", registration_id=registration.id))
-    status = 400 if form.is_submitted() and form.errors else 200
+    status = 422 if form.is_submitted() and form.errors else 200
     return render_template("checkin/walk_in.html", form=form, edition=edition), status
 
 
@@ -444,7 +444,7 @@ def generate_lists():
 
 
 def _list_form_page(form: ListForm, edition: Edition, checkin_list: CheckInList | None):
-    status = 400 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200
     return (
         render_template(
             "checkin/admin_list_form.html", form=form, edition=edition, checkin_list=checkin_list
@@ -515,12 +515,12 @@ def admin_devices():
             )
         except services.CheckinError as error:
             form.name.errors = [*form.name.errors, str(error)]
-            status = 400
+            status = 422
         else:
             issued = (device, token)
             form = DeviceForm(formdata=None)
     elif form.is_submitted():
-        status = 400
+        status = 422
     response = make_response(
         render(
             "checkin/admin_devices.html",

@@ -129,7 +129,9 @@ def edit_profile():
         else:
             flash(_("Your matching profile is saved."), "success")
             return redirect(url_for("matching.directory"))
-    return render("matching/profile_form.html", form=form, profile=profile, edition=edition)
+    return render("matching/profile_form.html", form=form, profile=profile, edition=edition), (
+        422 if form.is_submitted() else 200
+    )
 
 
 def _edition_slots(edition):
@@ -426,7 +428,9 @@ def admin_coordinate():
                 "success",
             )
             return redirect(url_for("matching.admin"))
-    return render("matching/admin_coordinate.html", form=form)
+    return render("matching/admin_coordinate.html", form=form), (
+        422 if form.is_submitted() else 200
+    )
 
 
 def _matching_session_or_404(session_id: int) -> Session:

@@ -253,11 +253,14 @@ def new_poster():
         return render(
             "posters/my_posters.html",
             **_context(call, submissions=services.submissions_of(current_user), is_student=True),
-        ), 409 if request.method == "POST" else 200
+        ), 422 if request.method == "POST" else 200
     if request.method == "POST":
         submission = _save(call, form, None)
         if submission is not None:
             return redirect(url_for("posters.my_poster", submission_id=submission.id))
+        return render(
+            "posters/submission_form.html", **_context(call, form=form, submission=None)
+        ), 422
     return render("posters/submission_form.html", **_context(call, form=form, submission=None))
 
 
@@ -277,7 +280,7 @@ def my_poster(submission_id: int):
             )
             return render(
                 "posters/submission.html", **_context(call, submission=submission, form=form)
-            ), 409
+            ), 422
         saved = _save(call, form, submission)
         if saved is not None:
             return redirect(url_for("posters.my_poster", submission_id=submission.id))

@@ -134,7 +134,7 @@ def register():
     code = (request.form.get("access_code") or request.args.get("code") or "").strip()[:40]
     form, types = _registration_form(edition, code)
     if not form.validate_on_submit():
-        return _register_page(form, edition, types, code, 400 if form.is_submitted() else 200)
+        return _register_page(form, edition, types, code, 422 if form.is_submitted() else 200)
     ticket_type = _chosen_ticket_type(form)
     answers = form.answers()
     try:
@@ -159,7 +159,7 @@ def register():
         )
     except (RegistrationError, accounts.AccountError) as error:
         _attach(form, error)
-        return _register_page(form, edition, types, code, 400)
+        return _register_page(form, edition, types, code, 422)
     registration = None
     if user is not None:
         try:
@@ -169,7 +169,7 @@ def register():
         except RegistrationError as error:
             # The account exists now; the person logs in after verifying and tries again.
             form.form_errors.append(str(error))
-            return _register_page(form, edition, types, code, 400)
+            return _register_page(form, edition, types, code, 422)
     # The same answer whether or not the address already had an account (no account probing).
     return render_template(
         "registration/check_email.html", email=form.email.data, registration=registration
@@ -287,7 +287,7 @@ def edit_answers():
         else:
             flash(_("Your answers are saved."), "success")
             return redirect(url_for("registration.my_registration"))
-    status = 400 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200
     return (
         render_template(
             "registration/edit_answers.html",
@@ -755,7 +755,7 @@ def message_segment():
         preview = len(services.segment_recipients(edition, form.segment.data))
     return (
         render_template("registration/admin/message.html", form=form, preview=preview),
-        400 if form.is_submitted() else 200,
+        422 if form.is_submitted() else 200,
     )
 
 
@@ -825,7 +825,7 @@ def edit_ticket_type(ticket_type_id: int | None = None):
         render_template(
             "registration/admin/ticket_type_form.html", form=form, ticket_type=ticket_type
         ),
-        400 if form.is_submitted() else 200,
+        422 if form.is_submitted() else 200,
     )
 
 

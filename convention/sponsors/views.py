@@ -173,7 +173,7 @@ def apply():
     form, tiers, left = _application_form(edition)
     posted_booths = set(_int_list(request.form.getlist("booths")))
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
+        status = 422 if form.is_submitted() else 200
         return _apply_page(form, edition, tiers, left, status, posted_booths)
     booth_ids = sorted(posted_booths)
     data = services.ApplicationData(
@@ -195,7 +195,7 @@ def apply():
     except SponsorError as error:
         _attach(form, error)
         left = services.tier_places_left(tiers)
-        return _apply_page(form, edition, tiers, left, 400, posted_booths)
+        return _apply_page(form, edition, tiers, left, 422, posted_booths)
     flash(
         _("Thank you: your application was sent. We will email you when it is reviewed."),
         "success",
@@ -305,7 +305,7 @@ def profile(application_id: int):
         else:
             flash(_("Your company profile was saved."), "success")
             return redirect(url_for("sponsors.portal", application_id=application.id))
-    status = 400 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200
     return render_template("sponsors/profile.html", form=form, application=application), status
 
 
@@ -461,7 +461,7 @@ def approve(application_id: int):
         services.approve(found, current_user)
     except SponsorError as error:
         flash(str(error), "error")
-        return _application_page(found, status=400)
+        return _application_page(found, status=422)
     flash(_("Approved: the invoice was issued and emailed."), "success")
     return redirect(url_for("sponsors_admin.application", application_id=found.id))
 
@@ -472,12 +472,12 @@ def reject(application_id: int):
     found = _admin_application(application_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        return _application_page(found, form, 400)
+        return _application_page(found, form, 422)
     try:
         services.reject(found, form.reason.data, current_user)
     except SponsorError as error:
         _attach(form, error)
-        return _application_page(found, form, 400)
+        return _application_page(found, form, 422)
     flash(_("Rejected: the applicant was told why."), "success")
     return redirect(url_for("sponsors_admin.application", application_id=found.id))
 
@@ -514,7 +514,7 @@ def edit_booth(booth_id: int | None):
         else:
             flash(_("The booth was saved."), "success")
             return redirect(url_for("sponsors_admin.booths"))
-    status = 400 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200
     return render_template("sponsors/admin/booth_form.html", form=form, booth=booth), status
 
 
@@ -535,12 +535,12 @@ def options():
             )
         except SponsorError as error:
             _attach(form, error)
-            status = 400
+            status = 422
         else:
             flash(_("The option was added."), "success")
             return redirect(url_for("sponsors_admin.options"))
     elif form.is_submitted():
-        status = 400
+        status = 422
     return (
         render_template(
             "sponsors/admin/options.html", form=form, options=services.options_of(edition)
@@ -566,7 +566,7 @@ def revenue():
             )
             flash(_("The budget was saved."), "success")
             return redirect(url_for("sponsors_admin.revenue"))
-        status = 400
+        status = 422
     return (
         render_template(
             "sponsors/admin/revenue.html",
@@ -623,5 +623,5 @@ def edit_tier(tier_id: int | None):
         else:
             flash(_("The tier was saved."), "success")
             return redirect(url_for("sponsors_admin.tiers"))
-    status = 400 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() else 200
     return render_template("sponsors/admin/tier_form.html", form=form, tier=tier), status

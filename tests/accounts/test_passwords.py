@@ -39,7 +39,7 @@ def test_forgot_password_page_is_the_same_for_known_and_unknown_addresses(client
 
 def test_forgot_password_with_a_bad_address_says_so_beside_the_field(client, outbox):
     response = client.post("/account/forgot-password", data={"email": "no at sign"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'class="field has-error' in response.text
     assert "Enter a valid email address." in response.text
     assert outbox() == []
@@ -60,7 +60,7 @@ def test_password_reset_by_emailed_link(client, new_client, outbox):
     user = find_user("someone@example.org")
     assert password_matches(user, NEW_PASSWORD)
     assert not password_matches(user, PASSWORD)
-    assert log_in(new_client(), "someone@example.org", PASSWORD).status_code == 200
+    assert log_in(new_client(), "someone@example.org", PASSWORD).status_code == 422
     assert log_in(new_client(), "someone@example.org", NEW_PASSWORD).status_code == 303
 
 
@@ -103,10 +103,10 @@ def test_reset_form_errors_are_shown_and_change_nothing(client, outbox):
     make_user("someone@example.org")
     path = reset_link(client, outbox)
     response = client.post(path, data={"password": "short", "confirm": "short"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Use at least 10 characters." in response.text
     response = client.post(path, data={"password": NEW_PASSWORD, "confirm": "something else"})
-    assert "The passwords differ." in response.text
+    assert response.status_code == 422 and "The passwords differ." in response.text
     assert 'id="confirm-field"' in response.text
     assert password_matches(find_user("someone@example.org"), PASSWORD)
     assert client.get(path).status_code == 200  # the link still works
@@ -131,7 +131,7 @@ def test_change_password_needs_the_current_one(client):
     user = make_user("someone@example.org")
     login(client, user)
     response = change(client, current="a wrong guess")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "That is not your current password." in response.text
     assert 'class="field has-error field-passwordfield" id="current_password-field"' in (
         response.text
@@ -177,7 +177,7 @@ def test_log_in_is_rate_limited_with_a_page_in_the_visitors_language(app, new_cl
     make_user("someone@example.org")
     client = new_client("ja")
     for _attempt in range(3):
-        assert log_in(client, "someone@example.org", "wrong guess").status_code == 200
+        assert log_in(client, "someone@example.org", "wrong guess").status_code == 422
     response = log_in(client, "someone@example.org", PASSWORD)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0

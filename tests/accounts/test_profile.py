@@ -66,7 +66,7 @@ def test_profile_errors_are_shown_beside_the_fields_and_change_nothing(client):
         "/account/profile",
         data=profile_form(name="", country="XX", category="alien", language="fr"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     for field in ("name", "country", "category", "language"):
         assert re.search(rf'class="field has-error [^"]*" id="{field}-field"', response.text)
     assert response.text.count("has-error") == 4
@@ -79,7 +79,7 @@ def test_profile_refuses_a_name_that_is_too_long(client):
     user = make_user(name="Ken Sato")
     login(client, user)
     response = client.post("/account/profile", data=profile_form(name="x" * 121))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
     db.session.refresh(user)
     assert user.name == "Ken Sato"

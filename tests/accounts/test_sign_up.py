@@ -61,7 +61,7 @@ def test_sign_up_errors_are_shown_beside_the_fields(client, sign_up_form, outbox
         "/account/sign-up",
         data=sign_up_form(email="not-an-address", password="short", name=""),
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'id="email-field"' in response.text
     assert "Enter a valid email address." in response.text
     assert "Use at least 10 characters." in response.text
@@ -72,7 +72,7 @@ def test_sign_up_errors_are_shown_beside_the_fields(client, sign_up_form, outbox
 
 def test_sign_up_refuses_an_unknown_country(client, sign_up_form):
     response = client.post("/account/sign-up", data=sign_up_form(country="XX"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'id="country-field"' in response.text
     assert "Not a valid choice" in response.text
     assert db.session.query(User).count() == 0
@@ -143,7 +143,7 @@ def test_verification_link_works_once(new_client, sign_up_form, outbox):
 def test_unverified_log_in_is_refused_and_a_new_link_is_sent(client, outbox):
     user = make_user("waiting@example.org", verified=False)
     response = log_in(client, "waiting@example.org")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Please confirm your email address first" in response.text
     assert not is_logged_in(client)
     [message] = outbox()
@@ -209,7 +209,7 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(client):
     make_user("someone@example.org")
     wrong = log_in(client, "someone@example.org", "not the password")
     unknown = log_in(client, "nobody@example.org", PASSWORD)
-    assert wrong.status_code == unknown.status_code == 200
+    assert wrong.status_code == unknown.status_code == 422
     assert "Email or password is not correct." in wrong.text
     assert main_of(wrong).replace("someone@", "X@") == main_of(unknown).replace("nobody@", "X@")
     assert not is_logged_in(client)

@@ -136,7 +136,7 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
         data=poster_form(call, minato, title_ja="変更後"),
         content_type="multipart/form-data",
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "The call is closed" in text(response)
     db.session.refresh(poster)
     assert poster.title_ja == "屋上太陽光の最適配置"

@@ -63,7 +63,7 @@ def post_new(student_client, call, university, filename, data, **overrides):
 def test_a_file_named_pdf_that_is_not_one_is_refused(setup, app, content, message):
     call, university, _, student_client = setup
     response = post_new(student_client, call, university, "poster.pdf", content)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = text(response)
     assert message in page
     assert 'id="file-error"' in page  # beside the file field
@@ -112,6 +112,7 @@ def test_replacing_the_pdf_deletes_the_old_file(setup, app):
 def test_limits_and_required_fields_give_messages_beside_the_field(setup):
     call, university, student, student_client = setup
     response = post_new(student_client, call, university, "p.pdf", pdf_bytes(), abstract="x" * 2001)
+    assert response.status_code == 422
     page = text(response)
     assert "at most 2000 are allowed" in page
     assert count_submissions() == 0
@@ -156,7 +157,7 @@ def test_withdraw_before_the_deadline(setup):
         data=poster_form(call, university, title_ja="復活"),
         content_type="multipart/form-data",
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "A withdrawn poster cannot be changed." in text(response)
     with pytest.raises(services.PosterError):
         services.save_submission(
@@ -169,7 +170,7 @@ def test_after_the_deadline_nothing_changes(setup, clock):
     submission = submitted_poster(call, student, university)
     clock.move_to(AFTER_DEADLINE)
     response = post_new(student_client, call, university, "p.pdf", pdf_bytes())
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "The call is closed" in text(response)
     assert count_submissions() == 1
     response = student_client.post(
@@ -177,7 +178,7 @@ def test_after_the_deadline_nothing_changes(setup, clock):
         data=poster_form(call, university, title_ja="遅すぎた", pdf=("p.pdf", pdf_bytes("late"))),
         content_type="multipart/form-data",
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     response = student_client.post(f"/my/posters/{submission.id}/withdraw", follow_redirects=True)
     assert "The call is closed" in text(response)
     db.session.refresh(submission)
@@ -242,7 +243,7 @@ def test_pdf_check_reads_content(app):
 def test_garbage_in_the_form_is_a_message_not_an_error(setup, garbage, message):
     call, university, _, student_client = setup
     response = post_new(student_client, call, university, "p.pdf", pdf_bytes(), **garbage)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in text(response)
     assert "Invalid Choice" not in text(response) and "Not a valid choice" not in text(response)
     assert count_submissions() == 0

@@ -44,7 +44,7 @@ def test_a_malformed_t_number_is_refused_beside_the_field(app, attendee_client):
     response = attendee_client.post(
         "/sponsors/apply", data={**FORM, "tier": str(tier.id), "registration_number": "T123"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A registration number is T followed by 13 digits" in response.text
     beside = re.search(r'id="registration_number-error"[^>]*>([^<]*)<', response.text)
     assert beside and "T followed by 13 digits" in beside.group(1)
@@ -61,7 +61,7 @@ def test_a_malformed_t_number_is_refused_beside_the_field(app, attendee_client):
 def test_nothing_chosen_is_refused(app, attendee_client):
     make_sponsor_edition()
     response = attendee_client.post("/sponsors/apply", data=FORM)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose a sponsorship tier, a booth, or both." in response.text
     assert _count() == 0
 
@@ -73,7 +73,7 @@ def test_booth_ids_that_are_not_plain_numbers_are_ignored_not_a_server_error(app
         response = attendee_client.post(
             "/sponsors/apply", data={**FORM, "booths": [bad], f"options_{bad}": [bad]}
         )
-        assert response.status_code == 400, bad
+        assert response.status_code == 422, bad
     assert _count() == 0
 
 
@@ -103,7 +103,7 @@ def test_a_booth_held_by_another_company_is_refused_on_the_map(app, attendee_cli
     assert 'data-booth="A-01" data-state="held"' in response.text
     # Without JavaScript the checkbox posts with the form: the same refusal.
     sent = attendee_client.post("/sponsors/apply", data={**FORM, "booths": [str(booth.id)]})
-    assert sent.status_code == 400 and "Booth A-01 was just taken" in sent.text
+    assert sent.status_code == 422 and "Booth A-01 was just taken" in sent.text
     assert _count() == 0
 
 
@@ -210,7 +210,7 @@ def test_a_file_that_is_not_a_png_or_jpeg_is_refused(
 ):
     client, application = owner_and_application
     response = _upload(client, application, data, filename, website="https://changed.example")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.text
     db.session.refresh(application)
     assert application.logo_key is None and application.website == ""  # nothing changed
@@ -221,14 +221,14 @@ def test_a_gif_image_is_refused(owner_and_application):
     buffer = io.BytesIO()
     Image.new("RGB", (10, 10)).save(buffer, format="GIF")
     response = _upload(client, application, buffer.getvalue(), "logo.gif")
-    assert response.status_code == 400 and "not a PNG or JPEG" in response.text
+    assert response.status_code == 422 and "not a PNG or JPEG" in response.text
 
 
 @pytest.mark.parametrize("app_config", [{"SPONSOR_LOGO_MAX_BYTES": 1000}])
 def test_an_oversized_logo_is_refused(owner_and_application):
     client, application = owner_and_application
     response = _upload(client, application, _png((600, 600)) + b"\x00" * 2000, "logo.png")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The logo is larger than" in response.text
     db.session.refresh(application)
     assert application.logo_key is None
@@ -257,7 +257,7 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
     tier = make_tier(edition, "Gold", price=1_000_000)
     a1 = make_booth(edition, "A-01")
     make_booth(edition, "A-02", x=3)
-    paid_application(edition, tier, [a1], company_name_en="Paid Co")
+    paid = paid_application(edition, tier, [a1], company_name_en="Paid Co")
     waiting = apply(edition, tier, company_name_en="Waiting Co")
     queue = organiser_client.get("/admin/sponsors/")
     assert "Waiting Co" in queue.text and "Paid Co" not in queue.text
@@ -276,7 +276,7 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
             "exhibition_target": "-5",
         },
     )
-    assert saved.status_code == 400 and "Number must be at least 0." in saved.text
+    assert saved.status_code == 422 and "Number must be at least 0." in saved.text
     # Beyond the 32-bit columns: refused beside the field, nothing saved (not a database error).
     huge = organiser_client.post(
         "/admin/sponsors/revenue",
@@ -286,7 +286,7 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
             "exhibition_target": "0",
         },
     )
-    assert huge.status_code == 400 and "Number must be at most 1000000000." in huge.text
+    assert huge.status_code == 422 and "Number must be at most 1000000000." in huge.text
     organiser_client.post(
         "/admin/sponsors/revenue",
         data={
@@ -303,7 +303,13 @@ def test_organiser_views_show_the_queue_the_map_and_revenue(app, organiser_clien
     rejected = organiser_client.post(
         f"/admin/sponsors/applications/{waiting.id}/reject", data={"reason": ""}
     )
-    assert rejected.status_code == 400 and "Give the applicant a reason." in rejected.text
+    assert rejected.status_code == 422 and "Give the applicant a reason." in rejected.text
+    # A refused approval is shown on the application's page, like a refused form.
+    again = organiser_client.post(f"/admin/sponsors/applications/{paid.id}/approve")
+    assert again.status_code == 422 and "cannot become approved" in again.text
+    db.session.refresh(waiting)
+    db.session.refresh(paid)
+    assert (waiting.status.value, paid.status.value) == ("submitted", "paid")
 
 
 def test_the_portal_link_shows_for_applicants_and_booth_staff_only(app, attendee_client):
@@ -349,11 +355,11 @@ def test_organisers_draw_booths_and_options(app, organiser_client):
     }
     assert organiser_client.post("/admin/sponsors/booths/new", data=booth).status_code == 303
     again = organiser_client.post("/admin/sponsors/booths/new", data=booth)
-    assert again.status_code == 400 and "Booth A-02 already exists." in again.text
+    assert again.status_code == 422 and "Booth A-02 already exists." in again.text
     overlapping = organiser_client.post(
         "/admin/sponsors/booths/new", data={**booth, "code": "A-03", "x": "4"}
     )
-    assert overlapping.status_code == 400
+    assert overlapping.status_code == 422
     assert "This place overlaps booth A-02 on the floor plan." in overlapping.text
     assert [b.code for b in services.booths_of(edition)] == ["A-01", "A-02"]
     plan = organiser_client.get("/admin/sponsors/booths").text
@@ -372,7 +378,7 @@ def test_organisers_draw_booths_and_options(app, organiser_client):
 
 
 def test_organisers_set_up_tiers(app, organiser_client):
-    make_sponsor_edition()
+    edition = make_sponsor_edition()
     tier = {
         "name_ja": "プラチナ",
         "name_en": "Platinum",
@@ -386,7 +392,8 @@ def test_organisers_set_up_tiers(app, organiser_client):
         "position": "0",
     }
     bad = organiser_client.post("/admin/sponsors/tiers/new", data={**tier, "price": "-1"})
-    assert bad.status_code == 400 and "Number must be at least 0." in bad.text
+    assert bad.status_code == 422 and "Number must be at least 0." in bad.text
+    assert services.tiers_of(edition) == []
     assert organiser_client.post("/admin/sponsors/tiers/new", data=tier).status_code == 303
     public = app.test_client().get("/sponsors").text
     assert "Platinum" in public and "¥3,000,000" in public
