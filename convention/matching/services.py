@@ -1324,16 +1324,12 @@ def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
         raise MatchingError(_("No such meeting."))
     if meeting.status == status:
         return meeting
-    if status == MeetingStatus.SCHEDULED:
-        if meeting.status not in MARKED_STATUSES:  # never publishes a draft
-            raise MatchingError(_("Only a meeting marked held or no-show has a mark to clear."))
-        meeting.transition(status)
-        meeting.marked_at = meeting.marked_by_id = None
-        db.session.commit()
-        return meeting
+    clearing = status == MeetingStatus.SCHEDULED
+    if clearing and meeting.status not in MARKED_STATUSES:  # never publishes a draft
+        raise MatchingError(_("Only a meeting marked held or no-show has a mark to clear."))
     if not meeting.can_become(status):
         raise MatchingError(_("Only a published meeting can be marked held or no-show."))
-    if not _has_begun(meeting):
+    if not clearing and not _has_begun(meeting):
         raise MatchingError(
             _(
                 "This meeting starts at %(time)s: it can be marked held or no-show from then on.",
@@ -1341,8 +1337,8 @@ def mark(meeting: Meeting, status: MeetingStatus, user) -> Meeting:
             )
         )
     meeting.transition(status)
-    meeting.marked_at = utcnow()
-    meeting.marked_by_id = getattr(user, "id", None)
+    meeting.marked_at = None if clearing else utcnow()
+    meeting.marked_by_id = None if clearing else getattr(user, "id", None)
     db.session.commit()
     return meeting
 
