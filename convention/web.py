@@ -51,6 +51,12 @@ def select_locale() -> str:
     )
 
 
+def form_status(form) -> int:
+    """The status of a form page: 422 when it is shown again because its post was refused (the
+    app's rule: static/js/app.js has htmx swap a 422 like a 200), 200 when first shown."""
+    return 422 if form.is_submitted() else 200
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site paths may be a redirect target (no open redirects). Browsers read a
     backslash as a slash ("/\\evil.example" is "//evil.example") and drop tabs and newlines, and

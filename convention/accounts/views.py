@@ -18,19 +18,13 @@ from convention.accounts.models import ParticipantCategory
 from convention.extensions import db, limiter
 from convention.forms import attach_error as _attach
 from convention.htmx import redirect
-from convention.web import safe_next
+from convention.web import form_status, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _status(form) -> int:
-    """A form page shown again after a post was refused (422, like every refused form of the
-    app); 200 when it is first shown."""
-    return 422 if form.is_submitted() else 200
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
@@ -54,7 +48,7 @@ def sign_up():
             _attach(form, error)
         else:
             return render_template("accounts/check_email.html", email=form.email.data)
-    return render_template("accounts/sign_up.html", form=form), _status(form)
+    return render_template("accounts/sign_up.html", form=form), form_status(form)
 
 
 @bp.get("/verify/<token>")
@@ -85,7 +79,7 @@ def login():
         else:
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("web.home")))
-    return render_template("accounts/login.html", form=form), _status(form)
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -101,7 +95,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         return render_template("accounts/check_email.html", email=form.email.data, reset=True)
-    return render_template("accounts/forgot_password.html", form=form), _status(form)
+    return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -116,7 +110,7 @@ def reset_password(token: str):
         login_user(user)
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("web.home"))
-    return render_template("accounts/reset_password.html", form=form), _status(form)
+    return render_template("accounts/reset_password.html", form=form), form_status(form)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -132,7 +126,7 @@ def profile():
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form), _status(form)
+    return render_template("accounts/profile.html", form=form), form_status(form)
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -150,4 +144,4 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/change_password.html", form=form), _status(form)
+    return render_template("accounts/change_password.html", form=form), form_status(form)

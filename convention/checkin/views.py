@@ -43,7 +43,7 @@ from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
 from convention.timeutil import EVENT_ZONE, utcnow
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404
+from convention.web import form_status, of_edition_or_404
 
 bp = Blueprint("checkin", __name__)
 door_staff_required = roles_required(Role.DOOR_STAFF)
@@ -444,7 +444,7 @@ def generate_lists():
 
 
 def _list_form_page(form: ListForm, edition: Edition, checkin_list: CheckInList | None):
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return (
         render_template(
             "checkin/admin_list_form.html", form=form, edition=edition, checkin_list=checkin_list

@@ -34,7 +34,7 @@ from convention.matching.models import (
 )
 from convention.registration.models import Registration, RegistrationStatus
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404, safe_referrer
+from convention.web import form_status, of_edition_or_404, safe_referrer
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -130,7 +130,7 @@ def edit_profile():
             flash(_("Your matching profile is saved."), "success")
             return redirect(url_for("matching.directory"))
     return render("matching/profile_form.html", form=form, profile=profile, edition=edition), (
-        422 if form.is_submitted() else 200
+        form_status(form)
     )
 
 
@@ -428,9 +428,7 @@ def admin_coordinate():
                 "success",
             )
             return redirect(url_for("matching.admin"))
-    return render("matching/admin_coordinate.html", form=form), (
-        422 if form.is_submitted() else 200
-    )
+    return render("matching/admin_coordinate.html", form=form), form_status(form)
 
 
 def _matching_session_or_404(session_id: int) -> Session:

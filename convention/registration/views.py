@@ -51,7 +51,7 @@ from convention.registration.models import (
 from convention.registration.services import RegistrationError
 from convention.timeutil import local, parse_local
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404
+from convention.web import form_status, of_edition_or_404
 
 bp = Blueprint("registration", __name__)
 admin = Blueprint("registration_admin", __name__, url_prefix="/admin")
@@ -134,7 +134,7 @@ def register():
     code = (request.form.get("access_code") or request.args.get("code") or "").strip()[:40]
     form, types = _registration_form(edition, code)
     if not form.validate_on_submit():
-        return _register_page(form, edition, types, code, 422 if form.is_submitted() else 200)
+        return _register_page(form, edition, types, code, form_status(form))
     ticket_type = _chosen_ticket_type(form)
     answers = form.answers()
     try:
@@ -287,7 +287,7 @@ def edit_answers():
         else:
             flash(_("Your answers are saved."), "success")
             return redirect(url_for("registration.my_registration"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return (
         render_template(
             "registration/edit_answers.html",
@@ -755,7 +755,7 @@ def message_segment():
         preview = len(services.segment_recipients(edition, form.segment.data))
     return (
         render_template("registration/admin/message.html", form=form, preview=preview),
-        422 if form.is_submitted() else 200,
+        form_status(form),
     )
 
 
@@ -825,7 +825,7 @@ def edit_ticket_type(ticket_type_id: int | None = None):
         render_template(
             "registration/admin/ticket_type_form.html", form=form, ticket_type=ticket_type
         ),
-        422 if form.is_submitted() else 200,
+        form_status(form),
     )
 
 

@@ -47,7 +47,7 @@ from convention.sponsors.models import (
 )
 from convention.sponsors.services import STATUS_LABELS, SponsorError
 from convention.web import current_edition_or_404 as _edition
-from convention.web import of_edition_or_404
+from convention.web import form_status, of_edition_or_404
 
 bp = Blueprint("sponsors", __name__)
 admin = Blueprint("sponsors_admin", __name__, url_prefix="/admin/sponsors")
@@ -173,7 +173,7 @@ def apply():
     form, tiers, left = _application_form(edition)
     posted_booths = set(_int_list(request.form.getlist("booths")))
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
+        status = form_status(form)
         return _apply_page(form, edition, tiers, left, status, posted_booths)
     booth_ids = sorted(posted_booths)
     data = services.ApplicationData(
@@ -305,7 +305,7 @@ def profile(application_id: int):
         else:
             flash(_("Your company profile was saved."), "success")
             return redirect(url_for("sponsors.portal", application_id=application.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("sponsors/profile.html", form=form, application=application), status
 
 
@@ -514,7 +514,7 @@ def edit_booth(booth_id: int | None):
         else:
             flash(_("The booth was saved."), "success")
             return redirect(url_for("sponsors_admin.booths"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("sponsors/admin/booth_form.html", form=form, booth=booth), status
 
 
@@ -623,5 +623,5 @@ def edit_tier(tier_id: int | None):
         else:
             flash(_("The tier was saved."), "success")
             return redirect(url_for("sponsors_admin.tiers"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("sponsors/admin/tier_form.html", form=form, tier=tier), status
