@@ -13,3 +13,12 @@ def attach_error(form, error, field: str | None = None, aliases: dict[str, str] 
         target.errors = [*target.errors, str(error)]
     else:
         form.form_errors.append(str(error))
+
+
+def distinct_ids(form, prefix: str):
+    """Several forms of one kind on a page (inline edit rows, one per seminar or seat): give
+    their fields distinct ids (the submitted names stay the same)."""
+    for item in form:
+        item.id = f"{prefix}-{item.name}"
+        item.label.field_id = item.id
+    return form

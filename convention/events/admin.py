@@ -12,13 +12,7 @@ from flask_babel import gettext as _
 
 from convention.accounts.access import organiser_required
 from convention.events import services
-from convention.events.forms import (
-    EditionForm,
-    RoomForm,
-    SessionForm,
-    distinct_ids,
-    focus_first,
-)
+from convention.events.forms import EditionForm, RoomForm, SessionForm, focus_first
 from convention.events.models import (
     Edition,
     Room,
@@ -28,7 +22,7 @@ from convention.events.models import (
     Visibility,
 )
 from convention.extensions import db
-from convention.forms import attach_error
+from convention.forms import attach_error, distinct_ids
 from convention.htmx import redirect, wants_fragment
 from convention.i18n import localized
 from convention.timeutil import local, parse_local

@@ -163,12 +163,3 @@ def focus_first(form: FlaskForm) -> FlaskForm:
     first = next(item for item in form if item.type not in ("CSRFTokenField", "HiddenField"))
     first.render_kw = {**(first.render_kw or {}), "autofocus": True}
     return form
-
-
-def distinct_ids(form: FlaskForm, prefix: str) -> FlaskForm:
-    """Several inline edit rows can be open on one page: give their fields distinct ids
-    (the submitted names stay the same)."""
-    for item in form:
-        item.id = f"{prefix}-{item.name}"
-        item.label.field_id = item.id
-    return form
