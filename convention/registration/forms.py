@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -139,6 +141,32 @@ class AnswersForm(AnswerFields, FlaskForm):
 
 class InvitationForm(FlaskForm):
     invitation_code = StringField(_l("Invitation code"), validators=[Length(max=40)])
+
+
+class _WholeNumberField(IntegerField):
+    """An IntegerField whose range check alone speaks: text that is no number is no value, so
+    the one message says what is expected instead of two."""
+
+    def process_formdata(self, valuelist):
+        with suppress(ValueError):
+            super().process_formdata(valuelist)
+
+
+class SessionCapacityForm(FlaskForm):
+    """A seminar's capacity on the waiting-list page (empty = no limit)."""
+
+    capacity = _WholeNumberField(
+        _l("Capacity"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=1_000_000,
+                message=_l("Enter the capacity as a whole number (empty = no limit)."),
+            ),
+        ],
+        render_kw={"min": 0},
+    )
 
 
 class TicketTypeForm(FlaskForm):

@@ -28,7 +28,7 @@ from convention.countries import country_name
 from convention.events.models import Session
 from convention.events.services import current_edition
 from convention.extensions import db, limiter
-from convention.forms import attach_error
+from convention.forms import attach_error, distinct_ids
 from convention.htmx import is_htmx, redirect, render
 from convention.i18n import localized
 from convention.registration import services
@@ -37,6 +37,7 @@ from convention.registration.forms import (
     InvitationForm,
     MessageForm,
     RegistrationForm,
+    SessionCapacityForm,
     TicketTypeForm,
     VisitorRegistrationForm,
 )
@@ -643,13 +644,29 @@ def registration_action(registration_id: int, action: str):
 @admin.get("/waitlists")
 @organiser_required
 def waitlists():
-    edition = _edition()
+    return _waitlists_page(_edition())
+
+
+def _waitlists_page(edition, refused: tuple[Session, SessionCapacityForm] | None = None):
+    """The waiting lists; `refused` is (seminar, posted form) of a capacity sent back, shown
+    with its message beside the field (even if that seminar has nobody waiting)."""
     ticket_types = db.session.scalars(
         select(TicketType)
         .where(TicketType.edition_id == edition.id)
         .order_by(TicketType.position, TicketType.id)
     ).all()
     sessions = services.sessions_open_for_signup(edition)
+    capacity_forms = {
+        s.id: distinct_ids(
+            SessionCapacityForm(formdata=None, capacity=s.capacity), f"session-{s.id}"
+        )
+        for s in sessions
+    }
+    if refused is not None:
+        session, form = refused
+        if session not in sessions:
+            sessions = [*sessions, session]
+        capacity_forms[session.id] = distinct_ids(form, f"session-{session.id}")
     pending = db.session.scalars(
         select(Registration)
         .where(
@@ -675,6 +692,7 @@ def waitlists():
         sessions=sessions,
         session_counts=services.session_availability(sessions),
         session_waitlists={s.id: services.waitlist(s) for s in sessions},
+        capacity_forms=capacity_forms,
         pending=pending,
         pending_signups=pending_signups,
     )
@@ -712,25 +730,26 @@ def waitlist_action(record_id: int, action: str):
 @organiser_required
 def session_capacity(session_id: int):
     """Change a seminar's capacity here so that a raise fills the seats from its waiting list."""
-    session = _session_or_404(session_id, _edition())
-    raw = (request.form.get("capacity") or "").strip()
-    if raw and not (raw.isdigit() and int(raw) <= 1_000_000):
-        flash(_("Enter the capacity as a whole number (empty = no limit)."), "error")
-        return redirect(url_for("registration_admin.waitlists"))
-    try:
-        promoted = services.update_session_capacity(session, int(raw) if raw else None)
-    except RegistrationError as error:
-        flash(str(error), "error")
-    else:
-        flash(
-            ngettext(
-                "Capacity saved; %(num)d person got a seat.",
-                "Capacity saved; %(num)d people got a seat.",
-                len(promoted),
-            ),
-            "success",
-        )
-    return redirect(url_for("registration_admin.waitlists"))
+    edition = _edition()
+    session = _session_or_404(session_id, edition)
+    form = SessionCapacityForm()
+    if form.validate_on_submit():
+        try:
+            promoted = services.update_session_capacity(session, form.capacity.data)
+        except RegistrationError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            flash(
+                ngettext(
+                    "Capacity saved; %(num)d person got a seat.",
+                    "Capacity saved; %(num)d people got a seat.",
+                    len(promoted),
+                ),
+                "success",
+            )
+            return redirect(url_for("registration_admin.waitlists"))
+    return _waitlists_page(edition, refused=(session, form)), form_status(form)
 
 
 @admin.route("/registrations/message", methods=["GET", "POST"])

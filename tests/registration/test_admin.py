@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -11,10 +12,11 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from convention.accounts.models import ParticipantCategory
+from convention.events.models import Session
 from convention.extensions import db
 from convention.registration import services
 from convention.registration.models import RegistrationStatus as RS
-from convention.registration.models import TicketType
+from convention.registration.models import SessionSignup, TicketType
 from tests.factories import make_edition, make_session, make_user
 from tests.helpers import sql_statements
 from tests.registration.helpers import make_registration, make_ticket_type, make_university
@@ -252,17 +254,85 @@ def test_attendees_cannot_open_organiser_pages(attendee_client, edition, url):
     assert attendee_client.get(url).status_code == 403
 
 
+def _error_beside(html: str, element_id: str) -> str:
+    found = re.search(rf'<p class="error" id="{element_id}-error"[^>]*>([^<]*)</p>', html)
+    assert found, f"no error paragraph for {element_id}"
+    return found.group(1)
+
+
 def test_raising_a_seminar_capacity_from_the_waiting_list_page(organiser_client, edition, general):
     session = make_session(edition, capacity=1)
     services.sign_up_for_session(make_registration(general), session)
     waiting = services.sign_up_for_session(make_registration(general), session)
     page = organiser_client.get("/admin/waitlists", headers=EN)
+    assert page.status_code == 200
     assert f"/admin/waitlists/session/{session.id}/capacity" in page.text
-    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "x"})
-    assert session.capacity == 1
-    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "0"})
-    db.session.refresh(session)
-    assert session.capacity == 1  # below the seats taken: refused
-    organiser_client.post(f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "2"})
+    assert _error_beside(page.text, f"session-{session.id}-capacity") == ""
+    saved = organiser_client.post(
+        f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "2"}, headers=EN
+    )
+    assert saved.status_code == 303
     db.session.refresh(waiting)
     assert waiting.status.value == "confirmed"
+    assert "Capacity saved; 1 person got a seat." in organiser_client.get("/admin/waitlists").text
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [
+        ("x", "Enter the capacity as a whole number (empty = no limit)."),
+        ("-1", "Enter the capacity as a whole number (empty = no limit)."),
+        ("1.5", "Enter the capacity as a whole number (empty = no limit)."),
+        ("1000001", "Enter the capacity as a whole number (empty = no limit)."),
+        ("0", "More people already have a seat: the capacity cannot be lower."),
+    ],
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_refused_seminar_capacity_is_shown_beside_its_field(
+    organiser_client, edition, general, capacity, message, htmx
+):
+    session = make_session(edition, capacity=1)
+    other = make_session(edition, capacity=1)
+    for seminar in (session, other):
+        services.sign_up_for_session(make_registration(general), seminar)
+        services.sign_up_for_session(make_registration(general), seminar)
+    before = db.session.execute(
+        sa.select(SessionSignup.id, SessionSignup.status).order_by(SessionSignup.id)
+    ).all()
+    response = organiser_client.post(
+        f"/admin/waitlists/session/{session.id}/capacity",
+        data={"capacity": capacity},
+        headers={**EN, **(HX if htmx else {})},
+    )
+    assert response.status_code == 422
+    assert "Waiting lists and approvals" in response.text  # the page, shown again
+    assert _error_beside(response.text, f"session-{session.id}-capacity") == message
+    assert _error_beside(response.text, f"session-{other.id}-capacity") == ""
+    assert response.text.count(message) == 1
+    field = response.text[response.text.index(f'id="session-{session.id}-capacity-field"') :]
+    assert f'value="{capacity}"' in field[: field.index("</div>")]  # what was typed comes back
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).capacity == 1
+    assert (
+        db.session.execute(
+            sa.select(SessionSignup.id, SessionSignup.status).order_by(SessionSignup.id)
+        ).all()
+        == before
+    )
+
+
+def test_a_refused_capacity_of_a_seminar_nobody_waits_for_still_shows_its_message(
+    organiser_client, edition, general
+):
+    session = make_session(edition, capacity=1)
+    services.sign_up_for_session(make_registration(general), session)
+    assert f"session-{session.id}-capacity" not in organiser_client.get("/admin/waitlists").text
+    response = organiser_client.post(
+        f"/admin/waitlists/session/{session.id}/capacity", data={"capacity": "0"}, headers=EN
+    )
+    assert response.status_code == 422
+    assert _error_beside(response.text, f"session-{session.id}-capacity") == (
+        "More people already have a seat: the capacity cannot be lower."
+    )
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).capacity == 1
