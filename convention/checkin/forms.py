@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.checkin.models import Admission, ListKind
@@ -56,4 +57,23 @@ class WalkInForm(FlaskForm):
     category = SelectField(
         _l("Category"),
         choices=[(category.value, label) for category, label in CATEGORY_LABELS.items()],
+    )
+
+
+class BadgesForm(FlaskForm):
+    """Print every confirmed badge, or one category's."""
+
+    category = SelectField(
+        _l("Category"),
+        choices=[SelectChoice("", _l("All categories"))]
+        + [SelectChoice(category.value, label) for category, label in CATEGORY_LABELS.items()],
+        default="",
+        # In place of SelectField's own check ("Not a valid choice."): say what to do.
+        validate_choice=False,
+        validators=[
+            AnyOf(
+                ["", *(category.value for category in CATEGORY_LABELS)],
+                message=_l("Choose a category from the list."),
+            )
+        ],
     )

@@ -27,7 +27,7 @@ from convention.accounts.access import organiser_required, roles_required
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.accounts.models import ParticipantCategory, Role
 from convention.checkin import badges, services
-from convention.checkin.forms import DeviceForm, ListForm, WalkInForm
+from convention.checkin.forms import BadgesForm, DeviceForm, ListForm, WalkInForm
 from convention.checkin.models import (
     Admission,
     CheckInList,
@@ -38,6 +38,7 @@ from convention.checkin.models import (
 )
 from convention.events.models import Edition, Session
 from convention.extensions import csrf, db, limiter
+from convention.forms import distinct_ids
 from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
 from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
@@ -347,15 +348,15 @@ def badge(registration_id: int):
 def bulk_badges():
     """Print every confirmed badge (optionally one category): a job on the worker, since ten
     thousand badges take a while; the organiser watches its progress and downloads the PDF."""
-    category = request.form.get("category") or None
-    if category and category not in {item.value for item in ParticipantCategory}:
-        flash(_("Choose a category from the list."), "error")
-        return redirect(url_for("checkin.admin_lists"))
+    edition = _edition()
+    form = _badges_form()
+    if not form.validate_on_submit():
+        return _admin_lists_page(edition, form), form_status(form)
     job = start_job(
         "badges",
         "convention.checkin.badges:bulk_badges_job",
-        _edition().id,
-        category,
+        edition.id,
+        form.category.data or None,
         created_by=current_user,
     )
     return redirect(url_for("jobs.job", job_id=job.id))
@@ -422,11 +423,19 @@ def _session_choices(edition: Edition) -> list[tuple[str, str]]:
 @bp.get("/checkin/admin")
 @organiser_required
 def admin_lists():
-    edition = _edition()
+    return _admin_lists_page(_edition(), _badges_form())
+
+
+def _badges_form() -> BadgesForm:
+    return distinct_ids(BadgesForm(), "badge")
+
+
+def _admin_lists_page(edition: Edition, badges_form: BadgesForm) -> str:
+    """The lists with their counters and the bulk badge form (its message beside the
+    category when it was sent back)."""
     rows = [(item, services.counters(item)) for item in services.lists_of(edition)]
-    categories = [(item.value, CATEGORY_LABELS[item]) for item in ParticipantCategory]
     return render_template(
-        "checkin/admin_lists.html", edition=edition, rows=rows, categories=categories
+        "checkin/admin_lists.html", edition=edition, rows=rows, badges_form=badges_form
     )
 
 

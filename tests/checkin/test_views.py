@@ -201,10 +201,22 @@ def test_bulk_badges_put_four_on_an_a4_page(organiser_client, edition):
     assert len(_print_badges(organiser_client, category="student").pages) == 1
 
 
-def test_bulk_badges_of_an_unknown_category_start_no_job(organiser_client, edition):
-    response = organiser_client.post("/checkin/badges", data={"category": "alien"})
-    assert response.status_code == 303
-    assert "Choose a category" in organiser_client.get(response.headers["Location"]).text
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_bulk_badges_of_an_unknown_category_start_no_job(organiser_client, edition, htmx):
+    make_registration(edition, name="Person 1")
+    page = organiser_client.get("/checkin/admin")
+    assert page.status_code == 200
+    assert re.search(r'<p class="error" id="badge-category-error"[^>]*hidden>\s*</p>', page.text)
+    response = organiser_client.post(
+        "/checkin/badges", data={"category": "alien"}, headers=HTMX if htmx else {}
+    )
+    assert response.status_code == 422
+    assert "Check-in lists" in response.text  # the back-office page, shown again
+    error = r'<p class="error" id="badge-category-error"[^>]*>([^<]*)</p>'
+    beside = re.search(error, response.text)
+    assert beside and beside.group(1) == "Choose a category from the list."
+    assert 'class="field has-error field-selectfield" id="badge-category-field"' in response.text
+    assert response.text.count("Choose a category from the list.") == 1
     assert db.session.scalar(select(func.count(BackgroundJob.id))) == 0
 
 
