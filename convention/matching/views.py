@@ -589,7 +589,12 @@ def admin_cancel(meeting_id: int):
 @bp.get("/admin/meetings")
 @organiser_required
 def admin_meetings():
-    edition = _edition()
+    return _admin_meetings_page(_edition())
+
+
+def _admin_meetings_page(edition, refused: tuple[int, int, FollowUpForm] | None = None) -> str:
+    """Every meeting of the edition with its follow-ups; `refused` is (meeting id, profile id,
+    posted form) of a follow-up sent back, shown with its messages beside the fields."""
     meetings = list(
         db.session.scalars(
             select(Meeting)
@@ -598,7 +603,7 @@ def admin_meetings():
             .order_by(*services.board_order())
         )
     )
-    return render("matching/admin_meetings.html", meetings=meetings, form=FollowUpForm())
+    return render("matching/admin_meetings.html", meetings=meetings, refused=refused)
 
 
 @bp.post("/admin/meetings/<int:meeting_id>/follow-up/<int:profile_id>")
@@ -606,6 +611,8 @@ def admin_meetings():
 def admin_follow_up(meeting_id: int, profile_id: int):
     meeting = _meeting_or_404(meeting_id)
     profile = _profile_or_404(profile_id, meeting.edition)
+    if profile.id not in {seat.profile_id for seat in meeting.seats}:
+        abort(404)  # not a seat of this meeting: the page has no form of theirs to show
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
@@ -616,11 +623,12 @@ def admin_follow_up(meeting_id: int, profile_id: int):
                 form.note.data,
                 by=current_user,
             )
-            flash(_("Follow-up recorded."), "success")
         except services.MatchingError as error:
-            flash(error.message, "error")
-    else:
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
-    return redirect(url_for("matching.admin_meetings"))
+            db.session.rollback()
+            # A refusal about the meeting itself is shown beside the outcome.
+            attach_error(form, error, field=error.field or "outcome")
+        else:
+            flash(_("Follow-up recorded."), "success")
+            return redirect(url_for("matching.admin_meetings"))
+    refused = (meeting.id, profile.id, form)
+    return _admin_meetings_page(meeting.edition, refused), form_status(form)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask_babel import force_locale
 
 from convention.extensions import db
 from convention.matching import services
-from convention.matching.models import MeetingStatus
+from convention.matching.models import FollowUp, FollowUpOutcome, MeetingStatus
 from tests.conftest import login
 from tests.helpers import sql_statements
 
@@ -157,3 +158,77 @@ def test_the_requests_page_runs_as_many_queries_for_8_requests_as_for_2(app, pai
     two = page_statements()
     add_requests(6)
     assert page_statements() == two
+
+
+def _follow_ups() -> list[tuple]:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(FollowUp.meeting_id, FollowUp.profile_id, FollowUp.outcome, FollowUp.note)
+    ).all()
+
+
+@pytest.mark.parametrize(
+    ("data", "cleared", "field", "message"),
+    [
+        ({"outcome": "deal", "note": "x" * 2500}, False, "note", "Use at most 2000 characters."),
+        ({"note": "MoU"}, False, "outcome", "Choose an outcome."),
+        (
+            {"outcome": "deal", "note": "MoU"},
+            True,
+            "outcome",
+            "Follow-ups are recorded for meetings that took place.",
+        ),
+    ],
+    ids=["long-note", "no-outcome", "mark-cleared"],
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_an_organisers_refused_follow_up_is_shown_beside_its_field(
+    organiser_client, held, pair, data, cleared, field, message, htmx
+):
+    a, b = pair
+    services.record_follow_up(held, b, FollowUpOutcome.PROPOSAL, "Their answer")
+    if cleared:  # by another organiser, after this one opened the page
+        held.status = MeetingStatus.SCHEDULED
+        db.session.commit()
+    before = _follow_ups()
+    response = organiser_client.post(
+        f"/matching/admin/meetings/{held.id}/follow-up/{a.id}",
+        data=data,
+        headers=HX if htmx else {},
+    )
+    assert response.status_code == 422
+    assert "Meetings and follow-ups" in response.text  # the back-office page, shown again
+    mine, other = f"follow-up-{held.id}-{a.id}", f"follow-up-{held.id}-{b.id}"
+    assert _error_beside(response.text, f"{mine}-{field}") == message
+    unrefused = "note" if field == "outcome" else "outcome"
+    assert _error_beside(response.text, f"{mine}-{unrefused}") == ""
+    assert response.text.count(message) == 1
+    if not cleared:  # the other seat's form is there, without a message
+        assert _error_beside(response.text, f"{other}-{field}") == ""
+    assert f'id="{mine}-note" value="{data["note"]}"' in response.text  # what was typed
+    assert _follow_ups() == before
+    assert services.kpi_deals([held.edition_id]) == 0
+
+
+def test_an_organisers_follow_up_is_recorded_and_shown(organiser_client, held, pair):
+    a, _b = pair
+    response = organiser_client.post(
+        f"/matching/admin/meetings/{held.id}/follow-up/{a.id}",
+        data={"outcome": "deal", "note": "MoU"},
+    )
+    assert response.status_code == 303
+    assert _follow_ups() == [(held.id, a.id, FollowUpOutcome.DEAL, "MoU")]
+    page = organiser_client.get(response.headers["Location"]).text
+    assert "Follow-up recorded." in page
+    assert f'id="follow-up-{held.id}-{a.id}-note" value="MoU"' in page
+
+
+def test_an_organisers_follow_up_for_someone_not_at_the_meeting_is_404(
+    organiser_client, held, make_profile
+):
+    stranger = make_profile("Stranger KK")
+    response = organiser_client.post(
+        f"/matching/admin/meetings/{held.id}/follow-up/{stranger.id}", data={"outcome": "deal"}
+    )
+    assert response.status_code == 404
+    assert _follow_ups() == []
