@@ -56,6 +56,7 @@ from convention.extensions import csrf, db
 from convention.forms import attach_error as _attach
 from convention.htmx import is_htmx, redirect, render
 from convention.jobs.services import start as start_job
+from convention.web import form_status
 
 bp = Blueprint("billing", __name__, url_prefix="/admin/billing")
 my_bp = Blueprint("billing_public", __name__, url_prefix="/my/orders")
@@ -361,7 +362,7 @@ def record_payment(order_id: int):
     if is_htmx():
         return render_template(
             "billing/_payment_form.html", order=found, payment_form=form, **_labels()
-        )
+        ), form_status(form)
     return _order_page(found, 422, payment_form=form)
 
 
@@ -532,14 +533,14 @@ def bank_result(import_id: int):
 
 
 def _line_response(line: BankStatementLine, form: AssignLineForm, status: int = 200):
-    if is_htmx():  # 200 for htmx (it swaps 2xx and 422): the row with its error beside it
+    if is_htmx():  # the row, with its error beside the field when refused (422)
         return render_template(
             "billing/_bank_line.html",
             line=line,
             assign_form=form,
             failed_line=line.id,
             suggestions=services.suggestions_for,
-        )
+        ), status
     if status == 200:
         return redirect(url_for("billing.bank_result", import_id=line.import_id))
     return render_template(

@@ -305,16 +305,16 @@ def undo(scan_id: int):
         services.undo(row, current_user._get_current_object())
     except services.CheckinError as error:
         message = str(error)
-        if is_htmx():
-            response = make_response(
+        if is_htmx():  # 422, which htmx swaps like a 200: the list with the message in it
+            return make_response(
                 render_template(
                     "checkin/_recent.html",
                     checkin_list=row.checkin_list,
                     recent=services.recent_scans(row.checkin_list),
                     error=message,
-                )
+                ),
+                422,
             )
-            return response  # 200: htmx swaps the list with the message in it
         flash(message, "error")
         return redirect(url_for("checkin.scanner", list=row.checkin_list.slug))
     if is_htmx():

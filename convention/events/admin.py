@@ -26,6 +26,7 @@ from convention.forms import attach_error, distinct_ids
 from convention.htmx import redirect, wants_fragment
 from convention.i18n import localized
 from convention.timeutil import local, parse_local
+from convention.web import form_status
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/editions")
 
@@ -110,7 +111,7 @@ def create_edition():
             flash(_("Edition “%(name)s” created.", name=localized(edition, "name")), "success")
             return redirect(url_for(".edition", edition_id=edition.id))
     if wants_fragment("new-edition"):
-        return render_template("events/admin/_edition_create.html", form=form)
+        return render_template("events/admin/_edition_create.html", form=form), form_status(form)
     return render_template("events/admin/editions.html", form=form, **_edition_page_context()), 422
 
 
@@ -170,8 +171,13 @@ def edit_edition(edition_id: int):
                 return response
             flash(_("Edition saved."), "success")
             return redirect(url_for(".editions"))
-    if wants_fragment(target):
-        return _row("events/admin/_edition_edit_row.html", edition=found, form=focus_first(form))
+    if wants_fragment(target):  # the form row: asked for (200) or refused (422)
+        return _row(
+            "events/admin/_edition_edit_row.html",
+            form_status(form),
+            edition=found,
+            form=focus_first(form),
+        )
     return _edit_page(
         "edition",
         form,
@@ -201,6 +207,7 @@ def delete_edition(edition_id: int):
         if wants_fragment(f"edition-{edition_id}"):
             return _row(
                 "events/admin/_edition_row.html",
+                422,
                 edition=found,
                 counts={found.id: services.edition_counts(found)},
                 row_error=str(error),
@@ -248,7 +255,9 @@ def create_room(edition_id: int):
             flash(_("Room “%(name)s” added.", name=localized(room, "name")), "success")
             return redirect(url_for(".edition", edition_id=found.id) + "#rooms")
     if wants_fragment("new-room"):
-        return render_template("events/admin/_room_create.html", edition=found, form=form)
+        return render_template(
+            "events/admin/_room_create.html", edition=found, form=form
+        ), form_status(form)
     return render_template(
         "events/admin/edition.html", **_edition_context(found, room_form=form)
     ), 422
@@ -279,9 +288,13 @@ def edit_room(edition_id: int, room_id: int):
                 return _row("events/admin/_room_row.html", edition=found, room=room, saved=True)
             flash(_("Room saved."), "success")
             return redirect(url_for(".edition", edition_id=found.id) + "#rooms")
-    if wants_fragment(target):
+    if wants_fragment(target):  # the form row: asked for (200) or refused (422)
         return _row(
-            "events/admin/_room_edit_row.html", edition=found, room=room, form=focus_first(form)
+            "events/admin/_room_edit_row.html",
+            form_status(form),
+            edition=found,
+            room=room,
+            form=focus_first(form),
         )
     return _edit_page(
         "room",
@@ -313,7 +326,7 @@ def delete_room(edition_id: int, room_id: int):
         db.session.rollback()
         if wants_fragment(f"room-{room_id}"):
             return _row(
-                "events/admin/_room_row.html", edition=found, room=room, row_error=str(error)
+                "events/admin/_room_row.html", 422, edition=found, room=room, row_error=str(error)
             )
         flash(str(error), "error")
         return redirect(back)
@@ -389,7 +402,9 @@ def create_session(edition_id: int):
             flash(_("Session “%(title)s” added.", title=localized(session, "title")), "success")
             return redirect(url_for(".edition", edition_id=found.id) + f"#session-{session.id}")
     if wants_fragment("new-session"):
-        return render_template("events/admin/_session_create.html", edition=found, form=form)
+        return render_template(
+            "events/admin/_session_create.html", edition=found, form=form
+        ), form_status(form)
     return render_template(
         "events/admin/edition.html", **_edition_context(found, session_form=form)
     ), 422
@@ -452,9 +467,10 @@ def edit_session(edition_id: int, session_id: int):
                 )
             flash(_("Session saved."), "success")
             return redirect(url_for(".edition", edition_id=found.id) + f"#{target}")
-    if wants_fragment(target):
+    if wants_fragment(target):  # the form row: asked for (200) or refused (422)
         return _row(
             "events/admin/_session_edit_row.html",
+            form_status(form),
             edition=found,
             session=session,
             form=focus_first(form),
@@ -490,6 +506,7 @@ def delete_session(edition_id: int, session_id: int):
         if wants_fragment(f"session-{session_id}"):
             return _row(
                 "events/admin/_session_row.html",
+                422,
                 edition=found,
                 session=session,
                 row_error=str(error),

@@ -130,8 +130,8 @@ def _save(kind: str, year: int | None, code: int):
             value = services.set_baseline(code, raw).value
     except services.InvalidValue as error:
         db.session.rollback()
-        if is_htmx():
-            return _cell(kind, year, code, raw, str(error), False)
+        if is_htmx():  # the cell with the message beside the number, refused like a form
+            return _cell(kind, year, code, raw, str(error), False), 422
         key = f"{kind}-{year}-{code}"
         context = _targets_context({key: str(error)}, {key: raw})
         return render_template("kpi/targets.html", **context), 422

@@ -35,7 +35,7 @@ from convention.posters.models import (
 from convention.posters.services import PHASE_LABELS, Phase, PosterError
 from convention.registration.services import STATUS_LABELS as REGISTRATION_LABELS
 from convention.timeutil import local, parse_local
-from convention.web import current_edition_or_404
+from convention.web import current_edition_or_404, form_status
 
 bp = Blueprint("posters", __name__)
 admin = Blueprint("posters_admin", __name__, url_prefix="/admin/posters")
@@ -525,9 +525,9 @@ def submissions():
     )
 
 
-def _rank_row(submission: Submission, error: str | None = None):
-    """The ranking's row of one poster, for htmx to swap after a decision (200 with the
-    message beside the field; htmx swaps 2xx and 422 answers, no other error status)."""
+def _rank_row(submission: Submission, error: str | None = None, status: int = 200):
+    """The ranking's row of one poster, for htmx to swap after a decision: 200 with the
+    decision made, 422 (which htmx swaps the same way) with the refusal beside the field."""
     rows = services.ranking(submission.call)
     found = next(((i, r) for i, r in enumerate(rows, 1) if r.submission.id == submission.id), None)
     if found is None:  # a draft or withdrawn poster has no row: back to the list, with the message
@@ -542,7 +542,7 @@ def _rank_row(submission: Submission, error: str | None = None):
         call=submission.call,
         decision_choices=DecisionForm().decision.choices,
         error=error,
-    )
+    ), status
 
 
 def _admin_submission(submission_id: int) -> Submission:
@@ -621,7 +621,9 @@ def decide(submission_id: int):
     form = DecisionForm()
     if not form.validate():
         if wants_fragment(f"rank-{submission.id}"):  # the row, not the whole page, in the row
-            return _rank_row(submission, " ".join(form.decision.errors) or None)
+            return _rank_row(
+                submission, " ".join(map(str, form.decision.errors)) or None, form_status(form)
+            )
         return _submission_page(submission, decision_form=form, status=422)
     try:
         services.decide(submission, Decision(form.decision.data) if form.decision.data else None)
@@ -629,7 +631,7 @@ def decide(submission_id: int):
         db.session.rollback()
         form.decision.errors = [str(error.message)]
         if wants_fragment(f"rank-{submission.id}"):
-            return _rank_row(submission, str(error.message))
+            return _rank_row(submission, str(error.message), form_status(form))
         if request.form.get("from") == "list":
             flash(str(error.message), "error")
             return redirect(url_for("posters_admin.submissions"))

@@ -450,13 +450,15 @@ def _session_or_404(session_id: int, edition) -> Session:
 
 
 def _card_response(session, registration, error=None, message=None):
+    """htmx: the seminar's card, 422 with the refusal in it (swapped like a 200). Without
+    JavaScript: back to the list with the message."""
     if is_htmx():
-        response = make_response(
+        return make_response(
             render_template(
                 "registration/_session_card.html", **_card_context(session, registration, error)
-            )
+            ),
+            422 if error else 200,
         )
-        return response
     if error:
         flash(error, "error")
     elif message:

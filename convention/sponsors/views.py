@@ -221,9 +221,10 @@ def toggle_booth(booth_id: int):
         if message:
             flash(message, "error")
         return redirect(url_for("sponsors.apply"))
+    # The picker either way; 422 (which htmx swaps like a 200) when the booth was refused.
     return render_template(
         "sponsors/_picker.html", **_picker_context(edition, selected, message), **_labels()
-    )
+    ), (422 if message else 200)
 
 
 # ------------------------------------------------------------------------------ the portal

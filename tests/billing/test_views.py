@@ -136,8 +136,10 @@ def test_organiser_creates_issues_and_records_payment(app, organiser_client, iss
         data={"amount": "abc", "received_on": "2025-10-01", "method": "bank_transfer"},
         headers={**HX, "HX-Target": "payment-form"},
     )
-    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.status_code == 422 and "<html" not in fragment.text
     assert 'id="payment-form"' in fragment.text and "whole number of yen" in fragment.text
+    db.session.expire_all()
+    assert not db.session.get(services.Order, order_id).payments  # nothing recorded
 
     paid = organiser_client.post(
         f"/admin/billing/orders/{order_id}/payments",
@@ -217,9 +219,11 @@ def test_bank_import_and_review_screen(app, organiser_client, issuer):
         data={"reference": "nope"},
         headers={**HX, "HX-Target": f"bank-line-{line.id}"},
     )
-    assert refused.status_code == 200 and "No order has this reference" in refused.text
+    assert refused.status_code == 422 and "No order has this reference" in refused.text
     assert 'aria-invalid="true"' in refused.text
     assert "<html" not in refused.text
+    db.session.expire_all()
+    assert line.status == BankLineStatus.UNMATCHED and line.order_id is None
     plain = organiser_client.post(
         f"/admin/billing/bank/lines/{line.id}/assign", data={"reference": "nope"}
     )

@@ -93,8 +93,11 @@ def test_invoice_bank_reconciliation_and_receipt(
     # A wrong reference is refused beside the field, in place.
     url = page.url
     unmatched.get_by_label("Order reference").fill("C00-000000-0")
-    unmatched.get_by_role("button", name="Assign").click()
+    with page.expect_response(lambda r: r.url.endswith("/assign")) as refused:
+        unmatched.get_by_role("button", name="Assign").click()
+    assert refused.value.status == 422  # refused like a form: app.js has htmx swap it in place
     expect(unmatched).to_contain_text("No order has this reference")
+    expect(page.locator("#htmx-error")).to_have_count(0)
     unmatched.get_by_label("Order reference").fill(other_ref)
     unmatched.get_by_role("button", name="Assign").click()
     expect(unmatched).to_contain_text("assigned")

@@ -73,9 +73,11 @@ def test_organiser_edits_a_session_inline_and_is_told_about_a_clash(
     # (the message is already there: wait for the save's own answer)
     with page.expect_response(
         lambda r: r.request.method == "POST" and r.url.endswith(f"/sessions/{session_id}/edit")
-    ):
+    ) as refused:
         form_row.get_by_role("button", name="Save").click()
+    assert refused.value.status == 422  # refused like a form: app.js has htmx swap it in place
     expect(error).to_contain_text("Main Hall is already used by “Opening and keynote")
+    expect(page.locator("#htmx-error")).to_have_count(0)
 
     # Cancel brings the unchanged row back
     form_row.get_by_role("link", name="Cancel").click()
@@ -111,7 +113,11 @@ def test_organiser_adds_and_deletes_a_room_with_confirmation(
     create.get_by_label("Name (Japanese)").fill("会議室C")
     create.get_by_label("Name (English)").fill("Room C")
     create.get_by_label("Capacity").fill("-4")
-    create.get_by_role("button", name="Add room").click()
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(f"/{edition_id}/rooms")
+    ) as refused:
+        create.get_by_role("button", name="Add room").click()
+    assert refused.value.status == 422
     expect(page.locator("#new-room-capacity-error")).to_have_text("Capacity cannot be negative.")
     page.locator("#new-room").get_by_label("Capacity").fill("40")
     page.locator("#new-room").get_by_role("button", name="Add room").click()
@@ -125,8 +131,11 @@ def test_organiser_adds_and_deletes_a_room_with_confirmation(
     # A room with sessions is kept, and the row says why
     hall = page.locator("#room-rows tr", has_text="Main Hall")
     page.once("dialog", lambda dialog: dialog.accept())
-    hall.get_by_role("link", name="Delete").click()
+    with page.expect_response(lambda r: r.url.endswith("/delete")) as refused:
+        hall.get_by_role("link", name="Delete").click()
+    assert refused.value.status == 422
     expect(page.locator("#room-rows tr", has_text="Main Hall")).to_contain_text("cannot be deleted")
+    expect(page.locator("#htmx-error")).to_have_count(0)
 
 
 def test_visitor_filters_with_the_form_and_the_address_follows(page: Page, demo_programme):

@@ -164,9 +164,12 @@ def test_targets_are_edited_in_place(browser, new_page, live_server, live_event)
     cell = page.locator("form.kpi-cell").filter(has=field)
 
     field.fill("-3")
-    cell.get_by_role("button", name="Save").click()
+    with page.expect_response(lambda r: r.url.endswith("/admin/kpi/targets/2025/3")) as refused:
+        cell.get_by_role("button", name="Save").click()
+    assert refused.value.status == 422  # refused like a form; app.js has htmx swap it in place
     expect(page.locator("#target-2025-3-error")).to_have_text("Enter a whole number of 0 or more.")
     expect(page.locator("#target-2025-3")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#htmx-error")).to_have_count(0)
 
     page.locator("#target-2025-3").fill("160")
     page.locator("form.kpi-cell").filter(has=page.locator("#target-2025-3")).get_by_role(

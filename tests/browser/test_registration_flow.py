@@ -75,8 +75,12 @@ def test_student_registers_signs_up_is_refused_a_clash_and_frees_a_seat(live_ser
     finance_card.get_by_role("button", name="Sign up").click()
     finance_card.get_by_text("Place confirmed").wait_for()
     clash_card = page.locator(f"#session-{ids['clash']}")
-    clash_card.get_by_role("button", name="Sign up").click()
+    clash_url = f"/seminars/{ids['clash']}/sign-up"
+    with page.expect_response(lambda r: r.url.endswith(clash_url)) as sent:
+        clash_card.get_by_role("button", name="Sign up").click()
+    assert sent.value.status == 422  # refused: app.js has htmx swap the card like a 200
     clash_card.get_by_text("overlaps with “Offshore wind”").wait_for()
+    assert page.locator("#htmx-error").count() == 0
 
     # Someone else joins the full seminar's waiting list meanwhile.
     with live_server.app_context():

@@ -120,6 +120,43 @@ def test_a_company_picks_a_booth_on_the_map_and_applies(
         assert application.booths[0].options[0]["code"] == "power"
 
 
+def test_a_booth_taken_meanwhile_is_refused_in_the_picker(
+    page: Page, make_staff, sponsor_edition, live_server
+):
+    """The picker's refusal answers 422: app.js has htmx swap it like a 200, so the message
+    and the booth's new state appear in place."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from convention.extensions import db
+    from convention.sponsors import services
+    from convention.sponsors.models import Booth
+    from tests.factories import make_user
+
+    log_in(page, *make_staff(name="Late Company"))
+    page.goto("/sponsors/apply")
+    booth = page.locator('svg.floorplan [data-booth="A-06"]')
+    expect(booth).to_have_attribute("data-state", "free")
+    with live_server.app_context():  # meanwhile another company holds it
+        taken = db.session.scalar(select(Booth).where(Booth.code == "A-06"))
+        services.hold_booth(make_user(f"rival-{uuid.uuid4().hex[:8]}@example.org"), taken)
+        booth_id = taken.id
+
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/sponsors/apply/booths/{booth_id}")
+    ) as sent:
+        booth.click()
+    assert sent.value.status == 422
+    expect(page.locator("#booth-picker").get_by_role("alert")).to_contain_text(
+        "Booth A-06 was just taken by another company"
+    )
+    expect(page.locator('svg.floorplan [data-booth="A-06"]')).to_have_attribute(
+        "data-state", "held"
+    )
+    expect(page.locator("#htmx-error")).to_have_count(0)
+
+
 def test_booth_staff_scan_leads_with_the_door_scanner(
     page: Page, make_staff, sponsor_edition, live_server
 ):

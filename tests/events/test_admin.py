@@ -148,7 +148,7 @@ def test_bad_edition_is_refused_beside_the_field(organiser_client, app):
         response = organiser_client.post(
             "/admin/editions/", data=edition_form(**changes), headers=hx("new-edition")
         )
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert "HX-Redirect" not in response.headers
         assert "<html" not in response.text
         error = response.text[response.text.index(f'id="new-edition-{field}-error"') :]
@@ -225,7 +225,7 @@ def test_edit_edition_error_stays_in_the_form_row(organiser_client, edition):
     response = organiser_client.post(
         f"/admin/editions/{edition.id}/edit", data=data, headers=hx(target)
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'class="editing"' in response.text
     assert "The last day cannot be before the first day." in response.text
     db.session.refresh(edition)
@@ -258,7 +258,7 @@ def test_delete_edition_with_rooms_is_refused(organiser_client, edition, room):
     response = organiser_client.post(
         f"/admin/editions/{edition.id}/delete", headers=hx(f"edition-{edition.id}")
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "cannot be deleted while it has 1 room." in response.text
     assert db.session.get(Edition, edition.id) is not None
 
@@ -316,7 +316,7 @@ def test_bad_room_is_refused(organiser_client, edition, room):
         response = organiser_client.post(
             f"/admin/editions/{edition.id}/rooms", data=form, headers=hx("new-room")
         )
-        assert response.status_code == 200 and "HX-Redirect" not in response.headers
+        assert response.status_code == 422 and "HX-Redirect" not in response.headers
         error = response.text[response.text.index(f'id="new-room-{field}-error"') :]
         assert message in error[:300], data
     assert len(db.session.scalars(select(Room)).all()) == 1
@@ -344,6 +344,7 @@ def test_room_capacity_cannot_drop_below_a_session(organiser_client, edition, ro
         data={"name_ja": "A", "name_en": "Room A", "capacity": "50", "position": "0"},
         headers=hx(f"room-{room.id}"),
     )
+    assert response.status_code == 422 and 'class="editing"' in response.text
     assert "Big talk" in response.text and "90" in response.text
     db.session.refresh(room)
     assert room.capacity == 100
@@ -353,7 +354,9 @@ def test_delete_room_in_use_is_refused_then_allowed(organiser_client, edition, r
     session = make_session(edition, room=room)
     url = f"/admin/editions/{edition.id}/rooms/{room.id}/delete"
     refused = organiser_client.post(url, headers=hx(f"room-{room.id}"))
+    assert refused.status_code == 422
     assert "This room cannot be deleted while it has 1 session." in refused.text
+    assert db.session.get(Room, room.id) is not None
     db.session.delete(session)
     db.session.commit()
     assert organiser_client.post(url, headers=hx(f"room-{room.id}")).text == ""
@@ -399,7 +402,7 @@ def test_overlapping_session_in_one_room_is_refused_naming_the_clash(
         data=session_form(room),
         headers=hx("new-session"),
     )
-    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert response.status_code == 422 and "HX-Redirect" not in response.headers
     error = response.text[response.text.index('id="new-session-room_id-error"') :][:400]
     assert "Room A is already used by “Hydrogen panel” (11/20 13:30–14:30 JST)." in error
     assert db.session.scalar(select(Session).where(Session.slug == "new-seminar")) is None
@@ -446,7 +449,7 @@ def test_bad_session_is_refused_beside_the_field(organiser_client, edition, room
             data=session_form(room, **changes),
             headers=hx("new-session"),
         )
-        assert response.status_code == 200 and "HX-Redirect" not in response.headers
+        assert response.status_code == 422 and "HX-Redirect" not in response.headers
         error = response.text[response.text.index(f'id="new-session-{field}-error"') :][:400]
         assert message in error, changes
     assert db.session.scalars(select(Session)).all() == []
@@ -477,6 +480,7 @@ def test_room_of_another_edition_cannot_be_chosen(organiser_client, edition, roo
         data=session_form(foreign),
         headers=hx("new-session"),
     )
+    assert response.status_code == 422
     error = response.text[response.text.index('id="new-session-room_id-error"') :][:300]
     assert "Not a valid choice." in error
 
@@ -523,6 +527,7 @@ def test_moving_a_session_onto_another_is_refused(organiser_client, edition, roo
         ),
         headers=hx(f"session-{later.id}"),
     )
+    assert response.status_code == 422
     assert 'class="editing"' in response.text
     assert "“Keynote”" in response.text
     db.session.refresh(later)
@@ -587,7 +592,7 @@ def test_delete_session_with_signups_is_refused(organiser_client, edition, room)
 
     url = f"/admin/editions/{edition.id}/sessions/{session.id}/delete"
     response = organiser_client.post(url, headers=hx(f"session-{session.id}"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This session cannot be deleted while it has 1 seminar sign-up." in response.text
     assert db.session.get(Session, session.id) is not None
 

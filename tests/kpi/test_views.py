@@ -160,7 +160,7 @@ def test_targets_inline_edit(world, organiser_client):
     bad = organiser_client.post(
         "/admin/kpi/targets/2025/3", data={"value": "-5"}, headers={**EN, "HX-Request": "true"}
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 422
     assert "Enter a whole number of 0 or more." in bad.text
     assert 'aria-invalid="true"' in bad.text
     assert services.targets()[2025][3] == 180

@@ -162,13 +162,21 @@ def test_a_decision_from_the_ranking_swaps_its_row(clock, organiser_client):
     response = organiser_client.post(
         url, data={"decision": "accept", "from": "list"}, headers=headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "after the submission deadline" in text(response)  # still open: refused in the row
     assert poster.decision is None
     clock.move_to(SELECTION)
     response = organiser_client.post(
+        url, data={"decision": "nonsense", "from": "list"}, headers=headers
+    )
+    assert response.status_code == 422 and f'<tr id="rank-{poster.id}">' in text(response)
+    assert "Choose a decision from the list." in text(response)
+    db.session.refresh(poster)
+    assert poster.decision is None
+    response = organiser_client.post(
         url, data={"decision": "accept", "from": "list"}, headers=headers
     )
+    assert response.status_code == 200
     body = text(response)
     assert f'<tr id="rank-{poster.id}">' in body
     assert "<html" not in body and '<option value="accept" selected>' in body

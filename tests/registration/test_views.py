@@ -317,7 +317,7 @@ def test_seminar_sign_up_swaps_the_card_and_refuses_a_clash(
     assert "49 of 50 places left" in card.text
 
     refused = attendee_client.post(f"/seminars/{clash.id}/sign-up", headers={**HX, **EN})
-    assert refused.status_code == 200 and "overlaps with “Offshore wind”" in refused.text
+    assert refused.status_code == 422 and "overlaps with “Offshore wind”" in refused.text
     assert (
         db.session.scalar(
             sa.select(sa.func.count())
@@ -328,6 +328,7 @@ def test_seminar_sign_up_swaps_the_card_and_refuses_a_clash(
     )
 
     cancelled = attendee_client.post(f"/seminars/{first.id}/cancel", headers={**HX, **EN})
+    assert cancelled.status_code == 200
     assert "50 of 50 places left" in cancelled.text
     assert registration.signups[0].status == SS.CANCELLED
 
@@ -367,7 +368,9 @@ def test_signing_up_without_registration_is_explained(app, edition, general):
     client = login(app.test_client(), make_user())
     session = make_session(edition)
     card = client.post(f"/seminars/{session.id}/sign-up", headers={**HX, **EN})
+    assert card.status_code == 422
     assert "Register for the convention first" in card.text
+    assert db.session.scalars(sa.select(SessionSignup)).all() == []
 
 
 def test_access_code_form_reveals_the_hidden_ticket_and_registers(attendee_client, edition):

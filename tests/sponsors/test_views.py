@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from convention.extensions import db
 from convention.sponsors import services
-from convention.sponsors.models import SponsorApplication
+from convention.sponsors.models import BoothClaim, SponsorApplication
 from tests.conftest import login
 from tests.factories import make_user
 from tests.sponsors.helpers import (
@@ -98,9 +98,10 @@ def test_a_booth_held_by_another_company_is_refused_on_the_map(app, attendee_cli
         f"/sponsors/apply/booths/{booth.id}",
         headers={"HX-Request": "true", "HX-Target": "booth-picker"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Booth A-01 was just taken by another company" in response.text
     assert 'data-booth="A-01" data-state="held"' in response.text
+    assert db.session.scalar(select(func.count(BoothClaim.id))) == 1  # still the other's hold
     # Without JavaScript the checkbox posts with the form: the same refusal.
     sent = attendee_client.post("/sponsors/apply", data={**FORM, "booths": [str(booth.id)]})
     assert sent.status_code == 422 and "Booth A-01 was just taken" in sent.text
