@@ -180,3 +180,52 @@ def lambda_class(name: str):
     import re
 
     return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+def test_the_scanner_fits_a_phone_with_buttons_big_enough_to_tap(
+    door, live_server, browser, new_page, demo_programme
+):
+    """At 390px nothing scrolls sideways, the name search keeps its button beside the field,
+    every button (Open, Check in, Undo, the language switch) is at least 44px tall, and a
+    cancelled registration found by name says so in words."""
+    from sqlalchemy import select
+
+    from convention.events.models import Edition
+    from convention.extensions import db
+    from convention.registration.models import RegistrationStatus
+    from tests.checkin.factories import make_registration
+
+    suffix = door["slug"].removeprefix("door-")
+    with live_server.app_context():
+        edition = db.session.scalar(select(Edition).where(Edition.slug == demo_programme))
+        make_registration(
+            edition,
+            name=f"Dai {suffix}",
+            organization="Port of Yokohama",
+            status=RegistrationStatus.CANCELLED,
+        )
+        db.session.commit()
+
+    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, door["email"])
+    page.goto(f"/checkin/scan?list={door['slug']}&q={suffix}")
+    results = page.locator(".search-result")
+    expect(results).to_have_count(4)
+    expect(results.filter(has_text=f"Dai {suffix}").locator(".tag")).to_have_text("Cancelled")
+    results.filter(has_text=f"Aiko {suffix}").get_by_role("button", name="Check in").click()
+    expect(page.locator("#recent")).to_contain_text(f"Aiko {suffix}")
+    expect(page.locator("#recent").get_by_role("button", name="Undo")).to_be_visible()
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the scanner is {width}px wide on a phone"
+    field = page.locator("#search-q").bounding_box()
+    search = page.locator(".scanner-search").get_by_role("button", name="Search").bounding_box()
+    assert search["x"] >= field["x"] + field["width"], "the Search button wrapped under its field"
+    assert abs(search["y"] - field["y"]) < 8
+    buttons = page.locator("button:visible")
+    small = [
+        f"{buttons.nth(i).inner_text()!r} {box['height']:.0f}px"
+        for i in range(buttons.count())
+        if (box := buttons.nth(i).bounding_box())["height"] < 44
+    ]
+    assert not small, f"buttons too small to tap on a phone: {small}"
