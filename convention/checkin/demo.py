@@ -41,16 +41,36 @@ def load(edition: Edition) -> dict:
     ).all()
     confirmed = [r for r in registrations if r.status == RegistrationStatus.CONFIRMED]
     arriving = rng.sample(confirmed, round(len(confirmed) * SHARE_CHECKED_IN))
-    arrivals = sorted(
-        ((_arrival(rng, edition.start_date), r) for r in arriving), key=lambda x: x[0]
-    )
-    checked_in: dict[int, datetime] = {}
-    for moment, registration in arrivals:
-        outcome = services.scan(
-            registration.badge_token, door, scanned_at=moment, nonce=secrets.token_hex(16)
+    arrivals = {r.id: _arrival(rng, edition.start_date) for r in arriving}
+    # What goes wrong at a real door: photocopied or foreign QR codes, a second scan, a
+    # cancelled badge. Everything is scanned in time order, as at a real door, so the
+    # scanner's recent list reads newest first; the foreign and cancelled badges come in the
+    # last half hour of arrivals, so that list shows some.
+    latest = max(arrivals.values())
+
+    def late() -> datetime:
+        return latest - timedelta(minutes=rng.uniform(0, 30))
+
+    door_scans = [(arrivals[r.id], r.badge_token, secrets.token_hex(16)) for r in arriving]
+    door_scans += [
+        (late(), secrets.token_urlsafe(24), f"demo-forged-{n}-{secrets.token_hex(4)}")
+        for n in range(3)
+    ]
+    door_scans += [
+        (
+            arrivals[r.id] + timedelta(minutes=rng.randint(1, 90)),
+            r.badge_token,
+            secrets.token_hex(16),
         )
+        for r in arriving[:4]
+    ]
+    cancelled = [r for r in registrations if r.status == RegistrationStatus.CANCELLED]
+    door_scans += [(late(), r.badge_token, secrets.token_hex(16)) for r in cancelled[:2]]
+    checked_in: set[str] = set()
+    for moment, badge_token, nonce in sorted(door_scans, key=lambda scan: scan[0]):
+        outcome = services.scan(badge_token, door, scanned_at=moment, nonce=nonce)
         if outcome.ok:
-            checked_in[registration.id] = moment
+            checked_in.add(badge_token)
 
     # Sessions: those signed up (or anyone, for open lists) come in around the start time.
     for checkin_list in services.lists_of(edition):
@@ -80,27 +100,4 @@ def load(edition: Edition) -> dict:
                 nonce=secrets.token_hex(16),
             )
 
-    # What goes wrong at a real door: photocopied or foreign QR codes, a second scan.
-    day = edition.start_date
-    for number in range(3):
-        services.scan(
-            secrets.token_urlsafe(24),
-            door,
-            scanned_at=_arrival(rng, day),
-            nonce=f"demo-forged-{number}-{secrets.token_hex(4)}",
-        )
-    for registration in [r for r in arriving if r.id in checked_in][:4]:
-        services.scan(
-            registration.badge_token,
-            door,
-            scanned_at=checked_in[registration.id] + timedelta(minutes=rng.randint(1, 90)),
-            nonce=secrets.token_hex(16),
-        )
-    for registration in [r for r in registrations if r.status == RegistrationStatus.CANCELLED][:2]:
-        services.scan(
-            registration.badge_token,
-            door,
-            scanned_at=_arrival(rng, day),
-            nonce=secrets.token_hex(16),
-        )
     return {"device_token": token, "checked_in": len(checked_in)}
