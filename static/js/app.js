@@ -45,3 +45,13 @@ document.addEventListener(
   },
   true,
 );
+
+// On a phone the navigation rows scroll sideways: bring the current page's link into view
+// (scrolling the row only, never the page), or the highlighted link may sit off-screen.
+for (const link of document.querySelectorAll('.main-nav [aria-current="page"], .staff-nav [aria-current="page"]')) {
+  const nav = link.parentElement;
+  if (nav.scrollWidth > nav.clientWidth) {
+    const offset = link.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+    nav.scrollLeft += offset - (nav.clientWidth - link.offsetWidth) / 2;
+  }
+}

@@ -26,6 +26,16 @@ def fits_the_width(page: Page) -> None:
     assert width <= window, f"{page.url} is {width}px wide in a {window}px window"
 
 
+def current_link_in_view(page: Page) -> None:
+    """The staff navigation's link to this page is on screen: on a phone the row scrolls
+    sideways, and a late link would otherwise sit beyond the edge."""
+    link = page.locator('.staff-nav [aria-current="page"]')
+    expect(link).to_have_count(1)
+    box = link.bounding_box()
+    window = page.viewport_size["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= window, f"{page.url}: {box} in {window}px"
+
+
 def shoot(page: Page, name: str, size: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
@@ -113,6 +123,11 @@ def test_main_pages_fit_phone_and_desktop(
     expect(page.locator("#messages")).to_be_visible()
     fits_the_width(page)
     shoot(page, "outbox", size)
+
+    page.goto("/matching/door")  # the last link of the staff navigation
+    fits_the_width(page)
+    current_link_in_view(page)
+    shoot(page, "matching-door", size)
 
 
 # A living sample of the utility classes documented at the top of app.css.
