@@ -140,5 +140,9 @@ class Session(db.Model):
     def overlaps(self, other: Session) -> bool:
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
 
+    @property
+    def is_over(self) -> bool:
+        return self.ends_at <= utcnow()
+
     def __repr__(self) -> str:
         return f"<Session {self.slug}>"

@@ -885,7 +885,7 @@ def sign_up_for_session(
         raise RegistrationError(
             _l("You can choose seminars once your registration for the convention is accepted.")
         )
-    if session.ends_at <= utcnow():
+    if session.is_over:
         raise RegistrationError(_l("This session is over."))
     invited = False
     if session.visibility == Visibility.CLOSED and invitation_code:

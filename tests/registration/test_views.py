@@ -343,6 +343,23 @@ def test_full_seminar_offers_the_waiting_list(attendee_client, attendee, edition
     assert "On the waiting list" in card.text
 
 
+def test_a_session_that_is_over_says_so_instead_of_offering_a_seat(
+    attendee_client, attendee, edition, general
+):
+    make_registration(general, user=attendee)
+    over = make_session(edition, day=-31, title_en="Yesterday's site visit")  # ended yesterday
+    upcoming = make_session(edition, title_en="Offshore wind")
+    page = attendee_client.get("/seminars", headers=EN)
+    over_card = page.text.split(f'id="session-{over.id}"')[1].split("</article>")[0]
+    upcoming_card = page.text.split(f'id="session-{upcoming.id}"')[1].split("</article>")[0]
+    assert "This session is over." in over_card and "<form" not in over_card
+    assert "This session is over." not in upcoming_card and "Sign up" in upcoming_card
+
+    refused = attendee_client.post(f"/seminars/{over.id}/sign-up", headers={**HX, **EN})
+    assert refused.status_code == 422 and "This session is over." in refused.text
+    assert db.session.scalars(sa.select(SessionSignup)).all() == []
+
+
 def test_closed_workshop_with_code_without_js(attendee_client, attendee, edition, general):
     make_registration(general, user=attendee)
     workshop = make_session(edition, visibility=Visibility.CLOSED, invitation_code="JCM-2026")
