@@ -211,7 +211,7 @@ def test_an_organisers_refused_follow_up_is_shown_beside_its_field(
 
 
 def test_an_organisers_follow_up_is_recorded_and_shown(organiser_client, held, pair):
-    a, _b = pair
+    a, b = pair
     response = organiser_client.post(
         f"/matching/admin/meetings/{held.id}/follow-up/{a.id}",
         data={"outcome": "deal", "note": "MoU"},
@@ -221,6 +221,10 @@ def test_an_organisers_follow_up_is_recorded_and_shown(organiser_client, held, p
     page = organiser_client.get(response.headers["Location"]).text
     assert "Follow-up recorded." in page
     assert f'id="follow-up-{held.id}-{a.id}-note" value="MoU"' in page
+    # The other party's note is still empty: its hidden label shows inside the box.
+    assert (
+        f'id="follow-up-{held.id}-{b.id}-note" value="" maxlength="2000" placeholder="Note"' in page
+    )
 
 
 def test_an_organisers_follow_up_for_someone_not_at_the_meeting_is_404(
