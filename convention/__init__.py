@@ -21,6 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(settings.INSTANCE_DIR),
     )
+    from convention.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)

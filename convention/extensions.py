@@ -29,10 +29,34 @@ class Model(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Model)
+
+# Ids are INTEGER columns, 32 bits on PostgreSQL. A larger number names no row, but the
+# database driver refuses to even look it up (an error, not "not found").
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(model, item_id):
+    """`db.session.get` for an id that came from outside (a form field, a query string): None
+    when it is not a whole number that a row could have."""
+    if isinstance(item_id, bool) or not isinstance(item_id, int) or not 0 < item_id <= MAX_ID:
+        return None
+    return db.session.get(model, item_id)
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["babel", "csrf", "db", "htmx", "limiter", "login_manager", "migrate"]
+__all__ = [
+    "MAX_ID",
+    "babel",
+    "csrf",
+    "db",
+    "get_by_id",
+    "htmx",
+    "limiter",
+    "login_manager",
+    "migrate",
+]

@@ -2,6 +2,56 @@
 
 from __future__ import annotations
 
+import flask_wtf
+import wtforms
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, StopValidation
+
+from convention.extensions import MAX_ID
+
+_NOT_ALLOWED = _l("This contains characters that are not allowed.")
+_COLUMN_RANGE = NumberRange(min=-MAX_ID, max=MAX_ID)  # its message is in WTForms' catalog
+
+
+def _no_nul(form, field):
+    """No browser sends a NUL character and PostgreSQL cannot store one in text."""
+    if any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ()):
+        raise StopValidation(str(_NOT_ALLOWED))
+
+
+def _fits_a_column(form, field):
+    """Integer columns hold 32 bits: a larger number is refused beside its field (unless the
+    field's own range, checked before, already refused it in its words)."""
+    if not field.errors and isinstance(field.data, int):
+        _COLUMN_RANGE(form, field)
+
+
+class _SharedChecks:
+    """What no field of this app may accept: a NUL character in any field (checked first,
+    the only message then), an integer beyond what a column holds (checked last, after the
+    field's own range)."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        last = [_fits_a_column] if isinstance(field, IntegerField) else []
+        field.validators = [_no_nul, *field.validators, *last]
+        return field
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (CSRF), with the shared checks: every form of the app derives from it."""
+
+    class Meta(_SharedChecks):
+        pass
+
+
+class Form(wtforms.Form):
+    """A form for the rows of a FieldList (no CSRF of its own), with the shared checks."""
+
+    class Meta(_SharedChecks):
+        pass
+
 
 def attach_error(form, error, field: str | None = None, aliases: dict[str, str] | None = None):
     """Show a service's refusal beside the form field it names (`field`, else the error's own

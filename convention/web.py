@@ -25,13 +25,24 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from convention.extensions import babel, db, limiter
+from convention.extensions import MAX_ID, babel, db, get_by_id, limiter
 from convention.htmx import add_vary, is_htmx
 from convention.i18n import localized
 from convention.timeutil import EVENT_ZONE, local
 
 bp = Blueprint("web", __name__)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: at most what an id column holds, so a longer number in a
+    forged or mangled link matches no route (404) instead of reaching the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
 
@@ -151,6 +162,13 @@ def _handle_csrf_error(error: CSRFError):
     )
 
 
+def _refuse_nul_in_query() -> None:
+    """No link of the app, and no form a person fills in, puts a NUL character in a query
+    string; PostgreSQL cannot compare text with one. Such a link is forged: 400."""
+    if any("\x00" in key + value for key, value in request.args.items(multi=True)):
+        abort(400)
+
+
 def _handle_unexpected(error: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
@@ -172,7 +190,7 @@ DAY_PATTERN = _l("EEEE, MMMM d, y")
 def of_edition_or_404(model, item_id, edition):
     """The `model` row with this id if it belongs to `edition`; 404 otherwise, so an id from
     another edition (or none) reveals nothing."""
-    item = db.session.get(model, item_id) if item_id else None
+    item = get_by_id(model, item_id)
     if item is None or item.edition_id != edition.id:
         abort(404)
     return item
@@ -225,6 +243,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
+    app.before_request(_refuse_nul_in_query)
     if not app.testing and not app.debug:
         app.register_error_handler(Exception, _handle_unexpected)
     app.after_request(add_vary)

@@ -35,3 +35,40 @@ def test_method_not_allowed_keeps_the_allow_header(client):
     response = client.get("/language")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
+
+
+def test_an_id_beyond_an_id_column_is_404_not_a_database_error(app, organiser_client):
+    """Ids are 32-bit columns; a longer number in a forged link matches no route."""
+    from sqlalchemy import func, select
+
+    from convention.extensions import db
+    from convention.registration.models import Registration
+    from tests.factories import make_edition, make_user, register_confirmed
+
+    edition = make_edition(is_current=True)
+    registration = register_confirmed(edition, [make_user(email="someone@example.org")])[0]
+    too_long = "99999999999999999999"
+    for method, path in [
+        ("get", f"/admin/registrations/{too_long}"),
+        ("post", f"/admin/registrations/{too_long}/cancel"),
+        ("post", f"/seminars/{too_long}/sign-up"),
+        ("post", f"/admin/editions/{too_long}/rooms"),
+    ]:
+        response = organiser_client.open(path, method=method, data={"name_en": "Room"})
+        assert response.status_code == 404, path
+    db.session.refresh(registration)
+    assert registration.status == "confirmed"
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
+
+
+def test_a_nul_in_the_query_string_is_a_forged_link_400(app, organiser_client):
+    """No link or form of the app puts a NUL in a query string; PostgreSQL cannot compare
+    text with one (the searches of the back-office and the matching directory did)."""
+    from tests.factories import make_edition
+
+    make_edition(is_current=True)
+    for path in ["/programme?q=%00", "/admin/registrations?q=a%00b", "/admin/billing/orders?q=%00"]:
+        response = organiser_client.get(path, headers={"Accept-Language": "en"})
+        assert response.status_code == 400, path
+        assert "Bad request" in response.text
+    assert organiser_client.get("/admin/registrations?q=a").status_code == 200

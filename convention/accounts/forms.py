@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from convention.accounts.models import ParticipantCategory
 from convention.accounts.services import MIN_PASSWORD_LENGTH
 from convention.countries import country_choices
+from convention.forms import FlaskForm
 
 CATEGORY_LABELS = {
     ParticipantCategory.GENERAL: _l("General / citizen"),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -22,6 +20,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from convention.billing import tnumber
 from convention.billing.models import AccountType, PaymentMethod, PaymentSource, ProductFamily
+from convention.forms import FlaskForm, Form
 from convention.money import parse_yen
 
 LANGUAGE_CHOICES = [SelectChoice("ja", _l("Japanese")), SelectChoice("en", _l("English"))]

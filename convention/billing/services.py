@@ -646,6 +646,8 @@ def cancel_invoice(
     reason = (reason or "").strip()
     if not reason:
         raise BillingError(_("Give a reason for the cancellation."), field="reason")
+    if "\x00" in reason:  # no form sends one; PostgreSQL cannot store it
+        raise BillingError(_("This contains characters that are not allowed."), field="reason")
     if invoice.kind != DocumentKind.INVOICE:
         raise BillingError(_("Only an invoice can be cancelled."))
     try:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.checkin.models import Admission, ListKind
+from convention.forms import FlaskForm
 
 KIND_LABELS = {
     ListKind.MAIN_DOOR: _l("Main door (counts participants)"),

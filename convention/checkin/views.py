@@ -103,6 +103,8 @@ def _string(payload: dict, name: str, *, required: bool, max_length: int) -> str
     if not isinstance(value, str):
         raise BadRequest(_l("Send a text value."), name)
     value = value.strip()
+    if "\x00" in value:  # no scanner sends one; PostgreSQL can neither store nor compare it
+        raise BadRequest(_l("This contains characters that are not allowed."), name)
     if required and not value:
         raise BadRequest(_l("This field is required."), name)
     if len(value) > max_length:
@@ -279,6 +281,8 @@ def manual_check_in():
     registration_id = request.form.get("registration", type=int)
     registration = of_edition_or_404(Registration, registration_id, edition)
     nonce = (request.form.get("nonce") or "").strip()[: services.NONCE_MAX]
+    if "\x00" in nonce:  # the page sends none; a forged one cannot be stored
+        abort(400)
     outcome = services.scan(
         registration.badge_token,
         checkin_list,

@@ -4,7 +4,6 @@ classes, so a refused rule's message lands beside its field."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 
 from convention.events.models import SessionKind, SessionLanguage, Visibility
 from convention.events.services import KIND_LABELS, LANGUAGE_LABELS, VISIBILITY_LABELS
+from convention.forms import FlaskForm
 
 SLUG_HINT = _l("Used in web addresses: lower-case letters, digits and hyphens.")
 

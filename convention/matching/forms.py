@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -15,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, ValidationErr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from convention.countries import country_choices
+from convention.forms import FlaskForm
 from convention.matching.vocabulary import (
     LANGUAGES,
     ORGANISATION_TYPES,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from convention.events.models import Edition, Session, SessionKind
-from convention.extensions import db
+from convention.extensions import db, get_by_id
 from convention.mail.services import absolute_url, attachment, queue
 from convention.matching.models import (
     ACTIVE_STATUSES,
@@ -1284,8 +1284,8 @@ def move_meeting(meeting_id: int, slot_id: int, table_id: int) -> Meeting:
         raise MatchingError(_("No such meeting."))
     if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED):
         raise MatchingError(_("Only draft or scheduled meetings can be moved."))
-    slot = db.session.get(MatchingSlot, slot_id)
-    table = db.session.get(MatchingTable, table_id)
+    slot = get_by_id(MatchingSlot, slot_id)
+    table = get_by_id(MatchingTable, table_id)
     if slot is None or table is None or slot.session.edition_id != meeting.edition_id:
         raise MatchingError(_("Choose a slot and a table of this edition."), "slot")
     problems = conflicts(meeting, slot, table)

@@ -26,7 +26,7 @@ from convention.accounts.models import ParticipantCategory, Role, User, UserRole
 from convention.checkin import services as checkin
 from convention.checkin.models import ListKind
 from convention.events.models import Edition
-from convention.extensions import db
+from convention.extensions import db, get_by_id
 from convention.mail.services import absolute_url, queue
 from convention.posters.models import (
     STATE_LABELS,
@@ -556,7 +556,7 @@ def reviewer_loads(call: PosterCall, people: list[User]) -> tuple[dict, dict[int
 def set_reviewer_university(user: User, university_id: int | None) -> ReviewerProfile:
     if not user.has_role(Role.REVIEWER):
         raise PosterError(_l("This person is not a reviewer."))
-    if university_id is not None and db.session.get(University, university_id) is None:
+    if university_id is not None and get_by_id(University, university_id) is None:
         raise PosterError(_l("Choose a university from the list."), field="university_id")
     profile = profile_of(user) or ReviewerProfile(user_id=user.id)
     profile.university_id = university_id
@@ -745,6 +745,13 @@ def save_review(
         value = scores.get(category.id)
         if value is None or not 1 <= value <= 5:
             raise PosterError(_l("Give a score from 1 to 5."), field=f"score_{category.id}")
+    comments = {
+        "comment_to_authors": comment_to_authors,
+        "confidential_comment": confidential_comment,
+    }
+    for name, text in comments.items():
+        if "\x00" in text:  # no browser sends it; PostgreSQL cannot store it
+            raise PosterError(_l("This contains characters that are not allowed."), field=name)
     review = assignment.review or Review(assignment=assignment)
     review.comment_to_authors = comment_to_authors.strip()
     review.confidential_comment = confidential_comment.strip()

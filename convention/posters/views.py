@@ -13,7 +13,7 @@ from convention.accounts.access import login_required, organiser_required, roles
 from convention.accounts.models import ParticipantCategory, Role, User
 from convention.events.models import Session, SessionKind
 from convention.events.services import current_edition
-from convention.extensions import db
+from convention.extensions import db, get_by_id
 from convention.forms import attach_error
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
@@ -590,7 +590,7 @@ def submission_detail(submission_id: int):
 def assign(submission_id: int):
     submission = _admin_submission(submission_id)
     form = AssignForm()
-    reviewer = db.session.get(User, form.reviewer_id.data) if form.reviewer_id.data else None
+    reviewer = get_by_id(User, form.reviewer_id.data)
     if reviewer is None:
         form.reviewer_id.errors = [_("Choose a reviewer.")]
         return _submission_page(submission, assign_form=form, status=422)
@@ -683,7 +683,7 @@ def reviewers():
     status = 200
     error_for = None
     if request.method == "POST":
-        user = db.session.get(User, request.form.get("user_id", type=int) or 0) or abort(404)
+        user = get_by_id(User, request.form.get("user_id", type=int)) or abort(404)
         form = ReviewerUniversityForm()
         form.university_id.choices = []
         raw = request.form.get("university_id", "")

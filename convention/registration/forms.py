@@ -3,7 +3,6 @@ from __future__ import annotations
 from contextlib import suppress
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -17,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS, email_field, new_password_field
 from convention.countries import country_choices
+from convention.forms import FlaskForm
 from convention.registration.services import SECTORS, STUDY_YEARS, TEXT_LIMITS
 
 STUDY_YEAR_LABELS = {

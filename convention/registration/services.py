@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from convention.accounts.models import ParticipantCategory, Role, User, UserRole
 from convention.countries import is_country
 from convention.events.models import Edition, Session, SessionKind, Visibility
-from convention.extensions import db
+from convention.extensions import MAX_ID, db
 from convention.mail import services as mail
 from convention.refusals import Refusal
 from convention.registration.models import (
@@ -1297,17 +1297,21 @@ class Filters:
         def text(name, limit=100):
             return str(args.get(name) or "").strip()[:limit]
 
+        def an_id(value):  # a row's id, or "" (filters nothing) for what no id can be
+            return str(int(value)) if value.isdecimal() and 0 < int(value) <= MAX_ID else ""
+
         page = text("page", 6)
         sort = text("sort", 20)
+        university = text("university", 12)
         return cls(
             q=text("q"),
             category=text("category", 40),
-            ticket_type=text("ticket_type", 12),
+            ticket_type=an_id(text("ticket_type", 12)),
             status=text("status", 40),
             country=text("country", 2).upper(),
-            university=text("university", 12),
+            university=university if university in ("other", "in_city") else an_id(university),
             sort=sort if sort in SORTS else "newest",
-            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+            page=int(page) if page.isdecimal() and int(page) > 0 else 1,
         )
 
     def args(self, **changes) -> dict:

@@ -95,9 +95,10 @@ def _registration_form(edition, code: str | None):
     return form, types
 
 
-def _chosen_ticket_type(form) -> TicketType | None:
+def _chosen_ticket_type(form, types) -> TicketType | None:
+    """The ticket type picked among those on offer; None for any other value."""
     value = (form.ticket_type.data or "").strip()
-    return db.session.get(TicketType, int(value)) if value.isdigit() else None
+    return next((t for t in types if str(t.id) == value), None)
 
 
 def _register_page(form, edition, types, code, status=200):
@@ -136,7 +137,7 @@ def register():
     form, types = _registration_form(edition, code)
     if not form.validate_on_submit():
         return _register_page(form, edition, types, code, form_status(form))
-    ticket_type = _chosen_ticket_type(form)
+    ticket_type = _chosen_ticket_type(form, types)
     answers = form.answers()
     try:
         ticket_type = services.check_ticket_type(ticket_type, edition, code)
@@ -184,8 +185,8 @@ def validate_registration():
     code = (request.form.get("access_code") or "").strip()[:40]
     form, types = _registration_form(edition, code)
     form.validate()
-    ticket_type = _chosen_ticket_type(form)
-    if ticket_type is not None and ticket_type in types:
+    ticket_type = _chosen_ticket_type(form, types)
+    if ticket_type is not None:
         try:
             services.clean_answers(form.answers(), ticket_type.category)
         except RegistrationError as error:

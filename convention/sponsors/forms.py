@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
+from convention.forms import FlaskForm
 from convention.sponsors.models import LeadRating, LogoSize
 
 # The columns are 32-bit integers: a larger number is refused beside its field, not a 500.

@@ -195,6 +195,7 @@ def save_booth(edition: Edition, values: dict, booth: Booth | None = None) -> Bo
     that does not overlap another booth. Applications keep the price they were made at."""
     values = dict(values)
     values["code"] = (values.get("code") or "").strip().upper()
+    values["zone"] = (values.get("zone") or "").strip()  # optional; a form may leave it out
     if not values["code"]:
         raise SponsorError(_l("Give the booth a code, e.g. A-01."), field="code")
     for name in ("x", "y", "price", "exhibitor_passes"):

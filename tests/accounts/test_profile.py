@@ -85,6 +85,18 @@ def test_profile_refuses_a_name_that_is_too_long(client):
     assert user.name == "Ken Sato"
 
 
+def test_profile_refuses_a_nul_beside_the_field(client):
+    """No browser sends a NUL and PostgreSQL cannot store one: 422, not a 500."""
+    user = make_user(name="Ken Sato")
+    login(client, user)
+    response = client.post("/account/profile", data=profile_form(organization="Port\x00City"))
+    assert response.status_code == 422
+    assert re.search(r'class="field has-error [^"]*" id="organization-field"', response.text)
+    assert "This contains characters that are not allowed." in response.text
+    db.session.refresh(user)
+    assert (user.name, user.organization) == ("Ken Sato", "")
+
+
 def test_profile_needs_a_login(client):
     response = client.get("/account/profile")
     assert response.status_code == 302

@@ -167,6 +167,27 @@ def test_cancel_form_needs_a_reason_and_issues_a_document(app, organiser_client,
     assert "CN-000001" in page.text and "Duplicate order" in page.text
 
 
+def test_a_reason_with_a_nul_cancels_nothing(app, organiser_client, issuer):
+    """No form sends a NUL and PostgreSQL cannot store one: refused, not a 500."""
+    order = invoiced_order()
+    invoice = order.current_invoice
+    form = organiser_client.post(
+        f"/admin/billing/invoices/{invoice.id}/cancel", data={"reason": "Dup\x00"}
+    )
+    assert form.status_code == 422 and "characters that are not allowed" in form.text
+    # The order's cancel button sends no reason; a forged one is refused by the service.
+    forged = organiser_client.post(
+        f"/admin/billing/orders/{order.id}/cancel", data={"reason": "Dup\x00"}
+    )
+    assert forged.status_code == 303
+    db.session.refresh(order)
+    assert order.status == OrderStatus.INVOICED and order.current_invoice.id == invoice.id
+    refund = organiser_client.post(
+        f"/admin/billing/orders/{order.id}/refund", data={"reason": "Refund\x00"}
+    )
+    assert refund.status_code == 422 and "characters that are not allowed" in refund.text
+
+
 def test_settings_refuse_a_bad_registration_number(app, organiser_client, issuer):
     form = {
         "name_ja": "委員会",
@@ -308,6 +329,14 @@ def test_correcting_a_reopened_order_then_reissuing(app, organiser_client, issue
         f"/admin/billing/orders/{order.id}/edit", data={**data, "lines-0-unit_price": "-1"}
     )
     assert bad.status_code == 422 and "cannot be negative" in bad.text
+    # A line's description with a NUL (PostgreSQL cannot store one): refused beside it.
+    nul = organiser_client.post(
+        f"/admin/billing/orders/{order.id}/edit",
+        data={**data, "lines-0-description_en": "Sponsor\x00ship"},
+    )
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
+    db.session.expire_all()
+    assert order.buyer_organisation != "株式会社グリーンテック・ジャパン"
     done = organiser_client.post(f"/admin/billing/orders/{order.id}/edit", data=data)
     assert done.status_code == 303
     db.session.expire_all()
@@ -375,6 +404,12 @@ def test_dashboard_and_orders_per_edition(app, organiser_client, issuer):
     assert "¥8,800" in organiser_client.get("/admin/billing/").text
     listed = organiser_client.get(f"/admin/billing/orders?edition={first.id}")
     assert "¥1,100" in listed.text and "¥7,700" not in listed.text
+    # An edition or a page no id can be (beyond the 32-bit column, superscript digits)
+    # filters nothing, instead of reaching the database (a 500).
+    for query in ("edition=99999999999999999999", "edition=%C2%B2", "page=99999999999999999999"):
+        assert "¥8,800" in organiser_client.get(f"/admin/billing/?{query}").text, query
+        listed = organiser_client.get(f"/admin/billing/orders?{query}")
+        assert listed.status_code == 200 and "¥7,700" in listed.text, query
 
 
 def test_order_page_polls_only_after_returning_from_the_card_page(app, issuer):

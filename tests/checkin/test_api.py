@@ -212,6 +212,10 @@ BAD_REQUESTS = [
         "scanned_at",
     ),
     ({"token": "abc", "list": "main-door", "nonce": "n1", "offline": "yes"}, "offline"),
+    # No scanner sends a NUL, and PostgreSQL can neither store nor compare one.
+    ({"token": "abc", "list": "main-door", "nonce": "n\u0000"}, "nonce"),
+    ({"token": "abc", "list": "main\u0000door", "nonce": "n1"}, "list"),
+    ({"token": "abc\u0000", "list": "main-door", "nonce": "n1"}, "token"),
 ]
 
 

@@ -138,6 +138,14 @@ def test_manual_check_in_from_search(door_client, door, edition, door_staff):
         door_client.post("/checkin/scan/manual", data={**form, "registration": 999}).status_code
         == 404
     )
+    # Forged by hand: a NUL PostgreSQL can neither compare nor store; nothing is scanned.
+    assert (
+        door_client.post("/checkin/scan/manual", data={**form, "list": "\x00"}).status_code == 404
+    )
+    assert (
+        door_client.post("/checkin/scan/manual", data={**form, "nonce": "n\x00"}).status_code == 400
+    )
+    assert db.session.scalar(select(func.count(Scan.id))) == 3
 
 
 def test_undo_from_the_recent_list(door_client, door, edition):
@@ -343,6 +351,8 @@ def test_organiser_issues_a_token_once_and_revokes_it(organiser_client, app):
     assert scan.status_code == 401
     empty = organiser_client.post("/checkin/admin/devices", data={"name": ""})
     assert empty.status_code == 422 and "This field is required" in empty.text
+    nul = organiser_client.post("/checkin/admin/devices", data={"name": "Door\x00B"})
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
     assert db.session.scalar(select(func.count(ScannerDevice.id))) == 1
 
 

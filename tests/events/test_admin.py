@@ -307,6 +307,9 @@ BAD_ROOMS = [
     ({"capacity": "-5"}, "capacity", "Capacity cannot be negative."),
     ({"name_en": "Room A"}, "name_en", "already has a room with this name"),
     ({"capacity": "many"}, "capacity", "Not a valid integer value."),
+    # Beyond the 32-bit column, or a NUL PostgreSQL cannot store: refused, not a 500.
+    ({"capacity": "99999999999999999999"}, "capacity", "Number must be between"),
+    ({"name_en": "Room\x00Z"}, "name_en", "This contains characters that are not allowed."),
 ]
 
 
@@ -335,6 +338,18 @@ def test_inline_edit_room(organiser_client, edition, room):
     assert "Big Room" in response.text and "150" in response.text
     db.session.refresh(room)
     assert room.name_ja == "大会議室"
+
+
+def test_inline_edit_of_a_room_refuses_a_capacity_beyond_the_column(
+    organiser_client, edition, room
+):
+    url = f"/admin/editions/{edition.id}/rooms/{room.id}/edit"
+    data = {"name_ja": "部屋", "name_en": "Room A", "capacity": "99999999999999999999"}
+    response = organiser_client.post(url, data=data, headers=hx(f"room-{room.id}"))
+    assert response.status_code == 422
+    assert "Number must be between" in response.text
+    db.session.refresh(room)
+    assert room.capacity == 100 and room.name_ja != "部屋"
 
 
 def test_room_capacity_cannot_drop_below_a_session(organiser_client, edition, room):

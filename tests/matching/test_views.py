@@ -187,6 +187,18 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
     assert services.kpi_deals([published.edition_id]) == 1
 
 
+def test_a_follow_up_note_with_a_nul_is_refused_beside_it(app, door_client, me_client, published):
+    door_client.post(f"/matching/meetings/{published.id}/mark/held")
+    response = me_client.post(
+        f"/matching/meetings/{published.id}/follow-up",
+        data={"outcome": "deal", "note": "MoU\x00"},
+        headers=hx(f"follow-up-{published.id}"),
+    )
+    assert response.status_code == 422
+    assert "This contains characters that are not allowed." in response.text
+    assert services.kpi_deals([published.edition_id]) == 0
+
+
 def test_the_door_clears_a_mark_made_by_mistake(door_client, attendee_client, published):
     door_client.post(f"/matching/meetings/{published.id}/mark/held")
     clear = f"/matching/meetings/{published.id}/mark/scheduled"
@@ -293,6 +305,21 @@ def test_organiser_sets_up_runs_publishes_and_moves(
     db.session.refresh(first)
     assert first.slot_id != second.slot_id
     assert 'id="move-form"' in refused.text
+    # Ids past the 32-bit columns reached the database (a 500): a slot is refused in words,
+    # a meeting no row can be is 404; the meeting stays where it was.
+    huge = "99999999999999999999"
+    slot = organiser_client.post(
+        f"{base}/move",
+        data={"meeting": first.id, "slot": huge, "table": first.table_id},
+        headers=hx("board"),
+    )
+    assert slot.status_code == 422 and "Choose a slot and a table of this edition." in slot.text
+    forged = organiser_client.post(
+        f"{base}/move", data={"meeting": huge, "slot": second.slot_id, "table": first.table_id}
+    )
+    assert forged.status_code == 404
+    db.session.refresh(first)
+    assert first.slot_id != second.slot_id
     # Once every meeting took place, the move form is no empty list but a sentence.
     for meeting in meetings:
         meeting.status = MeetingStatus.HELD

@@ -280,6 +280,29 @@ def test_a_bad_decision_or_reviewer_is_named_beside_the_field(clock, organiser_c
     assert poster.decision is None and poster.assignments == []
 
 
+def test_ids_beyond_an_id_column_are_refused_not_a_500(clock, organiser_client):
+    """A number past the 32-bit id columns reached the database, which refused it (a 500)."""
+    call = make_call()
+    poster = submitted_poster(call, make_student(), make_university("Minato University"))
+    harbour = make_university("Harbour Tech")
+    reviewer = make_reviewer("Reviewer", harbour)
+    huge = "99999999999999999999"
+    url = f"/admin/posters/submissions/{poster.id}/assign"
+    response = organiser_client.post(url, data={"reviewer_id": huge})
+    assert response.status_code == 422 and "Choose a reviewer." in text(response)
+    response = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": reviewer.id, "university_id": huge}
+    )
+    assert response.status_code == 422
+    assert "Choose a university from the list." in text(response)
+    forged = organiser_client.post(
+        "/admin/posters/reviewers", data={"user_id": huge, "university_id": "none"}
+    )
+    assert forged.status_code == 404
+    assert poster.assignments == []
+    assert services.profile_of(reviewer).university_id == harbour.id
+
+
 def test_my_posters_is_in_the_bar_for_students_only(clock, app):
     student_page = text(login(app.test_client(), make_student()).get("/"))
     other_page = text(login(app.test_client(), make_user(name="Company Person")).get("/"))

@@ -161,6 +161,13 @@ def test_scores_are_complete_and_only_during_reviewing(world, app, clock):
         data={f"score_{originality.id}": "9", f"score_{clarity.id}": "1"},
     )
     assert response.status_code == 422
+    # A NUL (PostgreSQL cannot store one) is refused beside the comment it is in.
+    scores = {f"score_{originality.id}": "5", f"score_{clarity.id}": "2"}
+    for name in ("comment_to_authors", "confidential_comment"):
+        response = client.post(f"/review/posters/{assignment.id}", data={**scores, name: "a\x00"})
+        assert response.status_code == 422
+        error = text(response).split(f'id="{name}-error"')[1].split("</p>")[0]
+        assert "This contains characters that are not allowed." in error
     assert db.session.scalar(select(func.count()).select_from(Review)) == 0
     response = client.post(
         f"/review/posters/{assignment.id}",

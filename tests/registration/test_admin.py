@@ -82,6 +82,10 @@ def test_filters_and_sort(organiser_client, edition, general):
     # Nonsense filters are ignored, never a 500.
     odd = organiser_client.get("/admin/registrations?page=-3&sort=drop&status=x&ticket_type=y")
     assert odd.status_code == 200
+    # Ids no row can have (beyond the 32-bit column, superscript digits) filter nothing.
+    for query in ("ticket_type=999999999999", "university=999999999999", "ticket_type=%C2%B2"):
+        text = organiser_client.get(f"/admin/registrations?{query}", headers=EN).text
+        assert "Student A" in text and "Overseas B" in text, query
 
 
 def _count_queries(app, action) -> int:
@@ -213,8 +217,15 @@ def test_ticket_type_admin_create_and_capacity_raise_promotes(organiser_client, 
         headers=EN,
     )
     assert bad.status_code == 422 and "Number must be between 0 and 10000000." in bad.text
+    nul = organiser_client.post(
+        f"/admin/ticket-types/{ticket_type.id}/edit",
+        data={"name_ja": "一般", "name_en": "Gen\x00eral", "category": "general", "price": "0"},
+        headers=EN,
+    )
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
     db.session.refresh(ticket_type)
     assert (ticket_type.price, ticket_type.capacity) == (0, 2)
+    assert ticket_type.name_en == "General"
 
 
 def test_message_a_seminar_segment(organiser_client, edition, general, outbox):
@@ -237,6 +248,12 @@ def test_message_a_seminar_segment(organiser_client, edition, general, outbox):
         headers=EN,
     )
     assert bad.status_code == 422 and "Not a valid choice" in bad.text
+    nul = organiser_client.post(
+        "/admin/registrations/message",
+        data={"segment": f"session:{session.id}", "subject": "x", "body": "Room\x00B"},
+        headers=EN,
+    )
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
     assert len([m for m in outbox() if m.template == "registration/segment"]) == 1
 
 

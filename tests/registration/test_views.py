@@ -199,6 +199,21 @@ def test_inline_validation_returns_the_field_error(client, general):
     assert "at most 200" in field
 
 
+def test_a_ticket_type_not_on_offer_is_refused_beside_the_field(attendee_client, general):
+    """Ids beyond the 32-bit column reached the database (a 500): only offered ones count."""
+    for value in ("99999999999999999999", "²", str(general.id + 1)):
+        data = {**form_data(general), "ticket_type": value}
+        check = attendee_client.post(
+            "/register/validate", data=data, headers={**HX, **EN, "HX-Trigger-Name": "ticket_type"}
+        )
+        assert check.status_code == 200, value
+        response = attendee_client.post("/register", data=data, headers=EN)
+        assert response.status_code == 422, value
+        error = response.text.split('id="ticket_type-error"')[1].split("</p>")[0]
+        assert "Choose one of the tickets on offer." in error, error
+    assert count(Registration) == 0
+
+
 class TestCsrf:
     @pytest.fixture
     def app_config(self):

@@ -167,6 +167,15 @@ def test_application_to_approval_invoice_payment_passes_and_lead(app, organiser_
     )
     assert refused.status_code == 422 and "<html" not in refused.text
     assert f'id="lead-{lead.id}"' in refused.text and 'class="error"' in refused.text
+    # A NUL (PostgreSQL cannot store one): refused beside the notes, the saved ones kept.
+    nul = staff_client.post(
+        f"/my/sponsor/{application.id}/leads/{lead.id}",
+        data={f"lead{lead.id}-rating": "cold", f"lead{lead.id}-notes": "demo\x00"},
+        headers={"HX-Request": "true", "HX-Target": f"lead-{lead.id}"},
+    )
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
+    db.session.refresh(lead)
+    assert (lead.rating, lead.notes) == ("hot", "=wants a demo")
     page = staff_client.get(f"/my/sponsor/{application.id}/leads")
     assert "Yuki Visitor" in page.text and 'data-scan-url="' in page.text
 

@@ -362,7 +362,18 @@ def test_organisers_draw_booths_and_options(app, organiser_client):
     )
     assert overlapping.status_code == 422
     assert "This place overlaps booth A-02 on the floor plan." in overlapping.text
+    nul = organiser_client.post(
+        "/admin/sponsors/booths/new", data={**booth, "code": "A-04", "zone": "\x00", "x": "9"}
+    )
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
     assert [b.code for b in services.booths_of(edition)] == ["A-01", "A-02"]
+    # A post without the (optional) zone saves none, as an empty field would, not a 500.
+    a02 = services.booths_of(edition)[1]
+    no_zone = {key: value for key, value in booth.items() if key != "zone"}
+    edited = organiser_client.post(f"/admin/sponsors/booths/{a02.id}", data=no_zone)
+    assert edited.status_code == 303
+    db.session.refresh(a02)
+    assert (a02.code, a02.zone) == ("A-02", "")
     plan = organiser_client.get("/admin/sponsors/booths").text
     assert 'data-booth="A-02" data-state="free"' in plan
     added = organiser_client.post(
@@ -394,6 +405,8 @@ def test_organisers_set_up_tiers(app, organiser_client):
     }
     bad = organiser_client.post("/admin/sponsors/tiers/new", data={**tier, "price": "-1"})
     assert bad.status_code == 422 and "Number must be at least 0." in bad.text
+    nul = organiser_client.post("/admin/sponsors/tiers/new", data={**tier, "benefits_en": "\x00"})
+    assert nul.status_code == 422 and "characters that are not allowed" in nul.text
     assert services.tiers_of(edition) == []
     assert organiser_client.post("/admin/sponsors/tiers/new", data=tier).status_code == 303
     public = app.test_client().get("/sponsors").text
