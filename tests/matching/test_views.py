@@ -170,6 +170,14 @@ def test_agenda_page_ics_and_feed(app, me_client, pair, published):
     assert app.test_client().get("/matching/feed/not-a-token.ics").status_code == 404
 
 
+def _record_deal(me_client, meeting, note: str):
+    return me_client.post(
+        f"/matching/meetings/{meeting.id}/follow-up",
+        data={"outcome": "deal", "note": note},
+        headers=hx(f"follow-up-{meeting.id}"),
+    )
+
+
 def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_client, published):
     fragment = door_client.post(
         f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
@@ -177,11 +185,7 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
     assert fragment.status_code == 200 and "Held" in fragment.text and "<html" not in fragment.text
     db.session.refresh(published)
     assert published.status == MeetingStatus.HELD
-    response = me_client.post(
-        f"/matching/meetings/{published.id}/follow-up",
-        data={"outcome": "deal", "note": "MoU"},
-        headers=hx(f"follow-up-{published.id}"),
-    )
+    response = _record_deal(me_client, published, "MoU")
     assert response.status_code == 200
     assert "Deal" in response.text
     assert services.kpi_deals([published.edition_id]) == 1
@@ -189,11 +193,7 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
 
 def test_a_follow_up_note_with_a_nul_is_refused_beside_it(app, door_client, me_client, published):
     door_client.post(f"/matching/meetings/{published.id}/mark/held")
-    response = me_client.post(
-        f"/matching/meetings/{published.id}/follow-up",
-        data={"outcome": "deal", "note": "MoU\x00"},
-        headers=hx(f"follow-up-{published.id}"),
-    )
+    response = _record_deal(me_client, published, "MoU\x00")
     assert response.status_code == 422
     assert "This contains characters that are not allowed." in response.text
     assert services.kpi_deals([published.edition_id]) == 0
