@@ -35,12 +35,20 @@ db = SQLAlchemy(model_class=Model)
 MAX_ID = 2**31 - 1
 
 
-def get_by_id(model, item_id):
-    """`db.session.get` for an id that came from outside (a form field, a query string): None
-    when it is not a whole number that a row could have."""
-    if isinstance(item_id, bool) or not isinstance(item_id, int) or not 0 < item_id <= MAX_ID:
+def positive_int(value) -> int | None:
+    """A whole number from outside (a form field, a query string, its digits as text) that an id
+    or integer column can hold, from 1 up; None for anything else."""
+    if isinstance(value, str):
+        value = int(value) if value.isdecimal() else None
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return db.session.get(model, item_id)
+    return value if 0 < value <= MAX_ID else None
+
+
+def get_by_id(model, item_id):
+    """`db.session.get` for an id that came from outside: None when no row could have it."""
+    item_id = positive_int(item_id)
+    return None if item_id is None else db.session.get(model, item_id)
 
 
 migrate = Migrate()
@@ -59,4 +67,5 @@ __all__ = [
     "limiter",
     "login_manager",
     "migrate",
+    "positive_int",
 ]

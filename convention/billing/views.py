@@ -52,7 +52,7 @@ from convention.billing.models import (
     PaymentMethod,
     ProductFamily,
 )
-from convention.extensions import MAX_ID, csrf, db
+from convention.extensions import csrf, db, positive_int
 from convention.forms import attach_error as _attach
 from convention.htmx import is_htmx, redirect, render
 from convention.jobs.services import start as start_job
@@ -83,16 +83,8 @@ def _editions():
     return db.session.scalars(select(Edition).order_by(Edition.start_date.desc())).all()
 
 
-def _whole_number_arg(name: str) -> int | None:
-    """A whole number from the query string; None for anything no id or page number can be
-    (a filter that is not one filters nothing)."""
-    value = request.args.get(name, "")
-    number = int(value) if value.isdecimal() else None
-    return number if number is not None and 0 < number <= MAX_ID else None
-
-
 def _edition_id() -> int | None:
-    return _whole_number_arg("edition")
+    return positive_int(request.args.get("edition", ""))  # not an id: the filter filters nothing
 
 
 @bp.get("/")
@@ -138,7 +130,7 @@ def _filtered_orders():
     if overdue:
         overdue_ids = {invoice.order_id for invoice in services.overdue_invoices()}
         query = query.where(Order.id.in_(overdue_ids or {0}))
-    page = _whole_number_arg("page") or 1
+    page = positive_int(request.args.get("page", "")) or 1
     # One row more than a page tells whether a next page exists.
     rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     filters = {

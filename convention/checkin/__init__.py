@@ -21,7 +21,6 @@ def init_app(app: Flask) -> None:
     describe("badges", _l("Badges for printing"), back="checkin.admin_lists")
     app.jinja_env.filters["scan_reason"] = _scan_reason
     app.jinja_env.filters["category_label"] = _category_label
-    app.jinja_env.filters["registration_status_label"] = _registration_status_label
     add_nav(app, "staff", "checkin.scanner", _l("Scan badges"), Role.DOOR_STAFF)
     add_nav(app, "staff", "checkin.walk_in", _l("Walk-in"), Role.DOOR_STAFF)
     add_nav(app, "staff", "checkin.admin_lists", _l("Check-in lists"), Role.ORGANISER)
@@ -38,9 +37,3 @@ def _category_label(category) -> str:
     from convention.accounts.forms import CATEGORY_LABELS
 
     return str(CATEGORY_LABELS.get(category, category or ""))
-
-
-def _registration_status_label(status) -> str:
-    from convention.registration.services import STATUS_LABELS
-
-    return str(STATUS_LABELS.get(status, status or ""))

@@ -42,6 +42,7 @@ from convention.forms import distinct_ids
 from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
 from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
+from convention.registration.services import STATUS_LABELS as REGISTRATION_STATUS_LABELS
 from convention.timeutil import EVENT_ZONE, utcnow
 from convention.web import current_edition_or_404 as _edition
 from convention.web import form_status, of_edition_or_404
@@ -213,6 +214,7 @@ def _scanner_context(edition: Edition, checkin_list: CheckInList | None, **extra
         "results": [],
         "result": None,
         "category_labels": CATEGORY_LABELS,
+        "registration_status_labels": REGISTRATION_STATUS_LABELS,
     }
     if checkin_list and context["query"]:
         context["results"] = services.search(checkin_list, context["query"])

@@ -258,10 +258,9 @@ def new_poster():
         submission = _save(call, form, None)
         if submission is not None:
             return redirect(url_for("posters.my_poster", submission_id=submission.id))
-        return render(
-            "posters/submission_form.html", **_context(call, form=form, submission=None)
-        ), 422
-    return render("posters/submission_form.html", **_context(call, form=form, submission=None))
+    return render(
+        "posters/submission_form.html", **_context(call, form=form, submission=None)
+    ), form_status(form)
 
 
 @bp.route("/my/posters/<int:submission_id>", methods=["GET", "POST"])

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from convention.accounts.models import ParticipantCategory, Role, User, UserRole
 from convention.countries import is_country
 from convention.events.models import Edition, Session, SessionKind, Visibility
-from convention.extensions import MAX_ID, db
+from convention.extensions import db, positive_int
 from convention.mail import services as mail
 from convention.refusals import Refusal
 from convention.registration.models import (
@@ -1298,7 +1298,7 @@ class Filters:
             return str(args.get(name) or "").strip()[:limit]
 
         def an_id(value):  # a row's id, or "" (filters nothing) for what no id can be
-            return str(int(value)) if value.isdecimal() and 0 < int(value) <= MAX_ID else ""
+            return str(positive_int(value) or "")
 
         page = text("page", 6)
         sort = text("sort", 20)
@@ -1311,7 +1311,7 @@ class Filters:
             country=text("country", 2).upper(),
             university=university if university in ("other", "in_city") else an_id(university),
             sort=sort if sort in SORTS else "newest",
-            page=int(page) if page.isdecimal() and int(page) > 0 else 1,
+            page=positive_int(page) or 1,
         )
 
     def args(self, **changes) -> dict:
