@@ -427,23 +427,31 @@ def _card_context(session: Session, registration: Registration | None, error: st
 @bp.get("/seminars")
 def seminars():
     edition = _edition()
-    registration = services.registration_for(current_user, edition)
+    return _seminars_page(edition, services.registration_for(current_user, edition))
+
+
+def _seminars_page(edition, registration: Registration | None, refused=None, error=None):
+    """The seminar list; with `refused`, that seminar's card carries `error` (422), or the
+    page does when the seminar is not on the list (no one signs up for it)."""
     sessions = services.sessions_open_for_signup(edition)
     counts = services.session_availability(sessions)
     mine = {}
     if registration is not None:
         mine = {s.session_id: s for s in registration.signups}
-    return render_template(
+    page = render_template(
         "registration/seminars.html",
         edition=edition,
         registration=registration,
         sessions=sessions,
         counts=counts,
         mine=mine,
+        card_errors={refused.id: error} if refused in sessions else {},
+        page_error=error if refused is not None and refused not in sessions else None,
         signup_labels=services.SIGNUP_LABELS,
         invitation_form=InvitationForm(formdata=None),
         may_choose=registration is not None and registration.status in services.MAY_CHOOSE_SESSIONS,
     )
+    return page, 422 if refused is not None else 200
 
 
 def _session_or_404(session_id: int, edition) -> Session:
@@ -452,7 +460,7 @@ def _session_or_404(session_id: int, edition) -> Session:
 
 def _card_response(session, registration, error=None, message=None):
     """htmx: the seminar's card, 422 with the refusal in it (swapped like a 200). Without
-    JavaScript: back to the list with the message."""
+    JavaScript: the list, with the refusal in the card (422), or back to it with the message."""
     if is_htmx():
         return make_response(
             render_template(
@@ -460,10 +468,9 @@ def _card_response(session, registration, error=None, message=None):
             ),
             422 if error else 200,
         )
-    if error:
-        flash(error, "error")
-    elif message:
-        flash(message, "success")
+    if error:  # the list again, the refusal in the seminar's card
+        return _seminars_page(session.edition, registration, refused=session, error=error)
+    flash(message, "success")
     return redirect(url_for("registration.seminars") + f"#session-{session.id}")
 
 

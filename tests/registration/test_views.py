@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from convention.accounts.models import ParticipantCategory, User
-from convention.events.models import Visibility
+from convention.events.models import SessionKind, Visibility
 from convention.extensions import db
 from convention.registration import services
 from convention.registration.models import Registration, SessionSignup
@@ -381,12 +381,25 @@ def test_closed_workshop_with_code_without_js(attendee_client, attendee, edition
     response = attendee_client.post(
         f"/seminars/{workshop.id}/sign-up", data={"invitation_code": "nope"}, headers=EN
     )
-    assert response.status_code == 303
-    page = attendee_client.get("/seminars", headers=EN)
-    assert "invitation code is not valid" in page.text
+    # The list again, the refusal inside the workshop's own card, nothing booked
+    assert response.status_code == 422 and "<html" in response.text
+    card = response.text.split(f'id="session-{workshop.id}"')[1].split("</article>")[0]
+    assert "invitation code is not valid" in card
+    assert db.session.scalars(sa.select(SessionSignup)).all() == []
     attendee_client.post(f"/seminars/{workshop.id}/sign-up", data={"invitation_code": "jcm-2026"})
     signup = db.session.scalars(sa.select(SessionSignup)).one()
     assert signup.status == SS.CONFIRMED
+
+
+def test_a_session_without_sign_up_is_refused_above_the_list_without_js(
+    attendee_client, attendee, edition, general
+):
+    make_registration(general, user=attendee)
+    matching = make_session(edition, kind=SessionKind.MATCHING, title_en="Business matching")
+    page = attendee_client.post(f"/seminars/{matching.id}/sign-up", headers=EN)
+    assert page.status_code == 422
+    assert "This session is not open for sign-up." in page.text.split('class="session-list"')[0]
+    assert db.session.scalars(sa.select(SessionSignup)).all() == []
 
 
 def test_session_of_another_edition_is_404(attendee_client, attendee, general):
@@ -402,6 +415,9 @@ def test_signing_up_without_registration_is_explained(app, edition, general):
     card = client.post(f"/seminars/{session.id}/sign-up", headers={**HX, **EN})
     assert card.status_code == 422
     assert "Register for the convention first" in card.text
+    page = client.post(f"/seminars/{session.id}/sign-up", headers=EN)  # without JavaScript
+    assert page.status_code == 422 and "<html" in page.text
+    assert "Register for the convention first" in page.text
     assert db.session.scalars(sa.select(SessionSignup)).all() == []
 
 
