@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import qrcode
 import qrcode.image.svg
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -51,13 +51,15 @@ def _qr(token: str) -> qrcode.QRCode:
     return code
 
 
-def qr_svg(token: str, *, css_class: str = "qr") -> Markup:
-    """An inline SVG of the token's QR code, safe to put in a template as it is."""
+def qr_svg(token: str, *, label: str, css_class: str = "qr") -> Markup:
+    """An inline SVG of the token's QR code, safe to put in a template as it is; `label` is
+    what a screen reader says of the image."""
     image = _qr(token).make_image(image_factory=qrcode.image.svg.SvgPathImage)
     svg = image.to_string(encoding="unicode")
     # Drop the fixed size so CSS decides it; keep the viewBox for scaling.
     svg = re.sub(r'\s(width|height)="[^"]*"', "", svg, count=2)
-    svg = svg.replace("<svg ", f'<svg class="{css_class}" role="img" ', 1)
+    label = escape(label)
+    svg = svg.replace("<svg ", f'<svg class="{css_class}" role="img" aria-label="{label}" ', 1)
     return Markup(svg)
 
 

@@ -408,7 +408,10 @@ def walk_in_done(registration_id: int):
     return render_template(
         "checkin/walk_in_done.html",
         registration=registration,
-        qr=badges.qr_svg(registration.badge_token),
+        qr=badges.qr_svg(
+            registration.badge_token,
+            label=_("Badge QR code of %(name)s", name=registration.user.name),
+        ),
         category_labels=CATEGORY_LABELS,
         main_door=services.find_list(services.MAIN_DOOR_SLUG, registration.edition),
     )

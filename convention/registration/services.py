@@ -1050,7 +1050,9 @@ def badge_svg(registration: Registration) -> str:
     """The QR badge as inline SVG (check-in's QR helper). It carries only the badge token."""
     from convention.checkin.badges import qr_svg
 
-    return qr_svg(registration.badge_token, css_class="qr badge-qr")
+    return qr_svg(
+        registration.badge_token, label=_l("QR code of your badge"), css_class="qr badge-qr"
+    )
 
 
 def badge_png(registration: Registration) -> bytes:

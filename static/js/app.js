@@ -55,3 +55,26 @@ for (const link of document.querySelectorAll('.main-nav [aria-current="page"], .
     nav.scrollLeft += offset - (nav.clientWidth - link.offsetWidth) / 2;
   }
 }
+
+// A table wider (or, in a KPI figure, taller) than its box scrolls inside itself or its wrapper.
+// Keyboard users scroll it with the arrow keys once it has focus, so a wrapper that scrolls is
+// focusable (named after its table's caption); one that fits is no extra tab stop.
+function tablesScrollableByKeyboard() {
+  for (const wrap of document.querySelectorAll(".table-wrap, .table")) {
+    if (wrap.scrollWidth > wrap.clientWidth || wrap.scrollHeight > wrap.clientHeight) {
+      wrap.tabIndex = 0;
+      const caption = wrap.querySelector("caption")?.textContent.trim();
+      if (caption) {
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", caption);
+      }
+    } else if (wrap.hasAttribute("tabindex")) {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+    }
+  }
+}
+tablesScrollableByKeyboard();
+window.addEventListener("resize", tablesScrollableByKeyboard);
+document.addEventListener("htmx:afterSettle", tablesScrollableByKeyboard);

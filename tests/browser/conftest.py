@@ -54,6 +54,7 @@ CHROMIUM_ARGS = (
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+PHONE_CONTEXT = {"viewport": PHONE, "is_mobile": True, "has_touch": True}  # a phone's browser
 BROWSER_DIR = Path(__file__).resolve().parent
 
 
@@ -291,7 +292,7 @@ def page(browser, new_page):
 
 @pytest.fixture
 def phone_page(browser, new_page):
-    return new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    return new_page(browser, **PHONE_CONTEXT)
 
 
 @pytest.fixture

@@ -183,8 +183,11 @@ def test_qr_helpers_carry_only_the_token():
     token = "k1.abcdefghijklmnopqrstuvwxyz012345"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(badges.qr_png(token))))
     assert decoded[0].text == token
-    svg = badges.qr_svg(token)
-    assert svg.startswith("<svg") and 'class="qr"' in svg and "width=" not in svg.split(">")[0]
+    svg = badges.qr_svg(token, label='Badge of "Kai" <Ito>')
+    opening = svg.split(">")[0]
+    assert svg.startswith("<svg") and 'class="qr"' in svg and "width=" not in opening
+    # A screen reader names the image; the name cannot break out of its attribute
+    assert 'role="img" aria-label="Badge of &#34;Kai&#34; &lt;Ito&gt;"' in opening
 
 
 def _print_badges(client, **form) -> PdfReader:
