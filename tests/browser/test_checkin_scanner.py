@@ -12,7 +12,7 @@ import qrcode
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, fake_camera_args
+from tests.browser.conftest import PHONE, PHONE_CONTEXT, fake_camera_args
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -99,7 +99,7 @@ def stored_scans(live_server, slug: str) -> list:
 def test_camera_scan_checks_the_badge_in(door, live_server, launch_browser, new_page, tmp_path):
     name, token = next(iter(door["tokens"].items()))
     browser = launch_browser(*fake_camera_args(badge_video(token, tmp_path / "badge.y4m")))
-    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = new_page(browser, **PHONE_CONTEXT)
     log_in(page, door["email"])
     page.goto(f"/checkin/scan?list={door['slug']}")
     page.get_by_role("button", name="Start camera").click()
@@ -115,7 +115,7 @@ def test_camera_scan_checks_the_badge_in(door, live_server, launch_browser, new_
 
 
 def test_keyboard_wedge_scans_and_the_three_answers(door, live_server, browser, new_page):
-    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = new_page(browser, **PHONE_CONTEXT)
     log_in(page, door["email"])
     page.goto(f"/checkin/scan?list={door['slug']}")
     name, token = list(door["tokens"].items())[1]
@@ -153,7 +153,7 @@ def test_keyboard_wedge_scans_and_the_three_answers(door, live_server, browser, 
 def test_offline_scans_queue_and_sync_when_the_network_returns(
     door, live_server, browser, new_page
 ):
-    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = new_page(browser, **PHONE_CONTEXT)
     log_in(page, door["email"])
     page.goto(f"/checkin/scan?list={door['slug']}")
     tokens = list(door["tokens"].values())
@@ -206,7 +206,7 @@ def test_the_scanner_fits_a_phone_with_buttons_big_enough_to_tap(
         )
         db.session.commit()
 
-    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = new_page(browser, **PHONE_CONTEXT)
     log_in(page, door["email"])
     page.goto(f"/checkin/scan?list={door['slug']}&q={suffix}")
     results = page.locator(".search-result")

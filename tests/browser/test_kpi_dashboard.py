@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE_CONTEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -123,7 +123,7 @@ def _shoot(page: Page, size: str) -> None:
 
 
 def test_dashboard_on_a_phone(browser, new_page, live_server, live_event):
-    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = new_page(browser, **PHONE_CONTEXT)
     _open(page, live_event)
     participants = page.locator("#kpi-3")
     expect(participants).to_contain_text("80")
