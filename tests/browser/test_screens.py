@@ -36,6 +36,15 @@ def current_link_in_view(page: Page) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= window, f"{page.url}: {box} in {window}px"
 
 
+def tall_enough_to_tap(page: Page, name: str) -> None:
+    """On a phone, the text link used as an action (a back link, Edit, Scan) is a 44px target;
+    on the desktop it may stay as tall as its line."""
+    if page.viewport_size["width"] >= 768:
+        return
+    box = page.locator("main").get_by_role("link", name=name, exact=True).bounding_box()
+    assert box["height"] >= 44, f"{page.url}: the link {name!r} is {box['height']}px tall"
+
+
 def shoot(page: Page, name: str, size: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
@@ -119,10 +128,20 @@ def test_main_pages_fit_phone_and_desktop(
     fits_the_width(page)
     shoot(page, "editions", size)
 
+    page.locator("#editions tbody").get_by_role("link").first.click()
+    tall_enough_to_tap(page, "← Editions")
+    fits_the_width(page)
+    shoot(page, "edition", size)
+
     page.goto("/admin/outbox/")
     expect(page.locator("#messages")).to_be_visible()
     fits_the_width(page)
     shoot(page, "outbox", size)
+
+    page.locator("#messages").get_by_role("link").first.click()
+    tall_enough_to_tap(page, "← Outbox")
+    fits_the_width(page)
+    shoot(page, "outbox-message", size)
 
     page.goto("/matching/door")  # the last link of the staff navigation
     fits_the_width(page)
