@@ -149,6 +149,15 @@ def test_main_pages_fit_phone_and_desktop(
     shoot(page, "matching-door", size)
 
 
+def test_the_footer_link_stays_whole_on_a_japanese_phone(browser, new_page, live_server):
+    page = new_page(browser, viewport=PHONE, is_mobile=True, locale="ja-JP")
+    page.goto("/")
+    link = page.locator(".site-footer a")
+    expect(link).to_have_text("プライバシーと個人情報の取扱い")
+    assert link.evaluate("e => e.getClientRects().length") == 1, "the link broke over two lines"
+    fits_the_width(page)
+
+
 # A living sample of the utility classes documented at the top of app.css.
 UTILITIES = Path(__file__).with_name("utilities.html").read_text(encoding="utf-8")
 
