@@ -146,6 +146,10 @@ def test_main_pages_fit_phone_and_desktop(
     page.goto("/matching/door")  # the last link of the staff navigation
     fits_the_width(page)
     current_link_in_view(page)
+    # The update button stands in the page header, apart from the meetings below it.
+    button = page.get_by_role("button", name="Update from the check-ins at the tables")
+    below = page.locator("main header + p").bounding_box()
+    assert below["y"] - (button.bounding_box()["y"] + button.bounding_box()["height"]) >= 16
     shoot(page, "matching-door", size)
 
 
