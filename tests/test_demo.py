@@ -151,3 +151,13 @@ def test_demo_load_shows_a_convention_in_progress_and_every_page_answers(app, ru
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0, again.output
     assert "nothing to do" in again.output
+
+
+def test_a_demo_logo_shows_the_whole_company_name():
+    from PIL import Image
+
+    from convention.sponsors.demo import _logo
+
+    logo = Image.open(_logo("Yokohama Hydrogen Solutions KK", (166, 60, 35))).convert("L")
+    right_edge = logo.crop((logo.width - 12, 0, logo.width, logo.height))
+    assert right_edge.getextrema() == (255, 255), "the name runs off the logo"

@@ -142,12 +142,17 @@ def _user(email: str, name: str, organisation: str, language: str = "ja", passwo
 
 
 def _logo(text: str, colour: tuple[int, int, int]):
+    """A stand-in logo: a coloured square and the name, smaller for a long name so that it is
+    not cut off at the right edge ("Minato Electric Pov")."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (480, 160), "white")
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((8, 8, 152, 152), radius=24, fill=colour)
-    draw.text((180, 62), text, fill=colour, font_size=36)
+    size = 36
+    while size > 12 and draw.textlength(text, font_size=size) > image.width - 180 - 16:
+        size -= 2
+    draw.text((180, 80), text, fill=colour, font_size=size, anchor="lm")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     buffer.seek(0)

@@ -229,3 +229,20 @@ def test_the_scanner_fits_a_phone_with_buttons_big_enough_to_tap(
         if (box := buttons.nth(i).bounding_box())["height"] < 44
     ]
     assert not small, f"buttons too small to tap on a phone: {small}"
+    # Each counter's label fits its third of the screen without splitting a word ("Registere/d").
+    lines = "e => e.offsetHeight / parseFloat(getComputedStyle(e).lineHeight)"
+    for label in page.locator(".scanner-counters .stat-label").all():
+        assert label.evaluate(lines) < 1.5, f"{label.inner_text()!r} wrapped"
+
+    # The walk-in link is a 44px target, and the badge page's buttons span the phone's width
+    # like the other door buttons.
+    walk_in = page.locator("main").get_by_role("link", name="Walk-in registration")
+    assert walk_in.bounding_box()["height"] >= 44
+    walk_in.click()
+    page.get_by_label("Name").fill(f"Emi {suffix}")
+    page.get_by_role("button", name="Register and print the badge").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Emi {suffix}")
+    row = page.locator("main .actions").bounding_box()
+    for button in page.locator("main .actions .button").all():
+        box = button.bounding_box()
+        assert (box["x"], box["width"]) == (row["x"], row["width"]), button.inner_text()

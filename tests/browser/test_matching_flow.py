@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from convention.accounts.models import Role
 from convention.events.models import SessionKind
 from convention.extensions import db
+from tests.browser.conftest import PHONE
 from tests.factories import PASSWORD, make_edition, make_session, make_user, register_confirmed
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -131,8 +132,17 @@ def test_two_participants_from_profile_to_a_held_meeting(live_server, browser, n
     door_page.get_by_role("button", name="Held").click()
     expect(door_page.locator("tbody tr .tag-held")).to_have_text("Held")
 
-    # The company records a deal.
+    # The company records a deal, on its phone: the outcome and the note fill the card.
+    company.set_viewport_size(PHONE)
     company.goto("/matching/agenda")
+    card = company.locator(".agenda > li.card").first
+    inner = card.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"
+    )
+    for field in ("How did it go? Outcome", "Note"):
+        width = company.get_by_label(field).bounding_box()["width"]
+        assert abs(width - inner) < 1, f"{field}: {width}px in a card {inner}px wide"
     company.get_by_label("How did it go? Outcome").select_option("deal")
     company.get_by_role("button", name="Save").click()
     expect(company.locator(".follow-up .follow-up-answer")).to_contain_text(

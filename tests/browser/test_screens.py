@@ -36,6 +36,15 @@ def current_link_in_view(page: Page) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= window, f"{page.url}: {box} in {window}px"
 
 
+def tall_enough_to_tap(page: Page, name: str) -> None:
+    """On a phone, the text link used as an action (a back link, Edit, Scan) is a 44px target;
+    on the desktop it may stay as tall as its line."""
+    if page.viewport_size["width"] >= 768:
+        return
+    box = page.locator("main").get_by_role("link", name=name, exact=True).bounding_box()
+    assert box["height"] >= 44, f"{page.url}: the link {name!r} is {box['height']}px tall"
+
+
 def shoot(page: Page, name: str, size: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
@@ -119,15 +128,46 @@ def test_main_pages_fit_phone_and_desktop(
     fits_the_width(page)
     shoot(page, "editions", size)
 
+    page.locator("#editions tbody").get_by_role("link").first.click()
+    tall_enough_to_tap(page, "← Editions")
+    fits_the_width(page)
+    shoot(page, "edition", size)
+
+    page.goto("/admin/registrations")
+    tall_enough_to_tap(page, "Message a group")
+    search = page.get_by_placeholder("Name, email or organisation")
+    # Room for its placeholder: the box took what its row left over and showed "…or organis".
+    assert search.bounding_box()["width"] >= min(288, page.viewport_size["width"] - 80)
+    fits_the_width(page)
+    shoot(page, "registrations", size)
+
     page.goto("/admin/outbox/")
     expect(page.locator("#messages")).to_be_visible()
     fits_the_width(page)
     shoot(page, "outbox", size)
 
+    page.locator("#messages").get_by_role("link").first.click()
+    tall_enough_to_tap(page, "← Outbox")
+    fits_the_width(page)
+    shoot(page, "outbox-message", size)
+
     page.goto("/matching/door")  # the last link of the staff navigation
     fits_the_width(page)
     current_link_in_view(page)
+    # The update button stands in the page header, apart from the meetings below it.
+    button = page.get_by_role("button", name="Update from the check-ins at the tables")
+    below = page.locator("main header + p").bounding_box()
+    assert below["y"] - (button.bounding_box()["y"] + button.bounding_box()["height"]) >= 16
     shoot(page, "matching-door", size)
+
+
+def test_the_footer_link_stays_whole_on_a_japanese_phone(browser, new_page, live_server):
+    page = new_page(browser, viewport=PHONE, is_mobile=True, locale="ja-JP")
+    page.goto("/")
+    link = page.locator(".site-footer a")
+    expect(link).to_have_text("プライバシーと個人情報の取扱い")
+    assert link.evaluate("e => e.getClientRects().length") == 1, "the link broke over two lines"
+    fits_the_width(page)
 
 
 # A living sample of the utility classes documented at the top of app.css.

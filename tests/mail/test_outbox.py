@@ -57,6 +57,8 @@ def test_message_page_shows_the_whole_text(organiser_client, queue_message):
     response = organiser_client.get(f"/admin/outbox/{message.id}")
     assert response.status_code == 200
     assert "Hello Aiko Tanaka," in response.text
+    # The status in words, not the enum's value.
+    assert '<span class="tag tag-pending">Waiting to be sent</span>' in response.text
     assert "https://convention.test/account/verify/abc" in response.text
     assert organiser_client.get("/admin/outbox/999999").status_code == 404
     assert organiser_client.post("/admin/outbox/999999/retry").status_code == 404
