@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -81,6 +82,11 @@ class User(UserMixin, db.Model):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def contact_email(self) -> str | None:
+        """The address to write to and to show; None for someone who gave none (a walk-in)."""
+        return None if self.email.endswith(NO_ADDRESS_DOMAIN) else self.email
+
     def get_id(self) -> str:
         # The stamp in the session id logs out other sessions after a password change.
         return f"{self.id}:{self.security_stamp}"
@@ -105,4 +111,21 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
-__all__ = ["ParticipantCategory", "Role", "User", "UserRole", "email_key"]
+# A reserved name (RFC 2606) that can never receive mail: the unique email column still needs
+# a value for a person registered at the door without an address.
+NO_ADDRESS_DOMAIN = "@walk-in.invalid"
+
+
+def address_for_someone_without_one() -> str:
+    return f"walk-in-{secrets.token_hex(8)}{NO_ADDRESS_DOMAIN}"
+
+
+__all__ = [
+    "NO_ADDRESS_DOMAIN",
+    "ParticipantCategory",
+    "Role",
+    "User",
+    "UserRole",
+    "address_for_someone_without_one",
+    "email_key",
+]

@@ -996,7 +996,7 @@ def register_walk_in(
     """Someone arrives without registering: door staff create a confirmed registration (any
     fee is taken at the desk, and the door, not the online capacity, decides who fits).
     The person gets an account only by email; without one a placeholder address is used."""
-    from convention.accounts.models import email_key
+    from convention.accounts.models import address_for_someone_without_one, email_key
 
     name = name.strip()
     if not name:
@@ -1019,7 +1019,7 @@ def register_walk_in(
                 )
     if user is None:
         user = User(
-            email=email or f"walk-in-{secrets.token_hex(8)}@walk-in.invalid",
+            email=email or address_for_someone_without_one(),
             name=name,
             organization=organization.strip(),
             category=category,

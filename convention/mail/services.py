@@ -17,6 +17,7 @@ from flask import current_app, g, has_app_context, has_request_context, render_t
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
+from convention.accounts.models import NO_ADDRESS_DOMAIN
 from convention.extensions import db
 from convention.mail.models import OutboxMessage, OutboxStatus
 from convention.timeutil import utcnow
@@ -32,9 +33,12 @@ def queue(
     language: str = "ja",
     attachments: list[dict] | None = None,
     **context,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render `templates/mail/<template>.txt` in the recipient's language and add it to the
-    session; it is sent once the caller commits. The template's first line is the subject."""
+    session; it is sent once the caller commits. The template's first line is the subject.
+    Nothing is queued for someone registered without an address (it could only fail)."""
+    if recipient.endswith(NO_ADDRESS_DOMAIN):
+        return None
     with force_locale(language):
         rendered = render_template(f"mail/{template}.txt", **context).lstrip()
     subject, _, body = rendered.partition("\n")

@@ -22,7 +22,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from convention.accounts.models import ParticipantCategory, Role, User, UserRole
+from convention.accounts.models import NO_ADDRESS_DOMAIN, ParticipantCategory, Role, User, UserRole
 from convention.countries import is_country
 from convention.events.models import Edition, Session, SessionKind, Visibility
 from convention.extensions import db, positive_int
@@ -1415,7 +1415,7 @@ def export_rows(edition: Edition, filters: Filters) -> Iterable[list]:
         yield [
             registration.id,
             registration.user.name,
-            registration.user.email,
+            registration.user.contact_email or "",
             registration.organization,
             registration.department,
             registration.job_title,
@@ -1479,10 +1479,11 @@ def segments(edition: Edition) -> list[tuple[str, str]]:
 
 
 def segment_recipients(edition: Edition, segment: str) -> list[User]:
+    """Who the segment's message reaches: never a walk-in who gave no address."""
     query = (
         select(User)
         .join(Registration, Registration.user_id == User.id)
-        .where(Registration.edition_id == edition.id)
+        .where(Registration.edition_id == edition.id, ~User.email.endswith(NO_ADDRESS_DOMAIN))
     )
     kind, _, value = segment.partition(":")
     if kind == "waitlisted":

@@ -1090,7 +1090,7 @@ def leads_csv(application: SponsorApplication) -> str:
             user = registration.user
             yield [
                 user.name,
-                user.email,
+                user.contact_email or "",
                 registration.organization or user.organization,
                 registration.department,
                 registration.job_title,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, PHONE_CONTEXT, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -79,7 +79,7 @@ def test_main_pages_fit_phone_and_desktop(
     browser, new_page, live_server, organiser, demo_programme, size
 ):
     if size == "phone":
-        page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+        page = new_page(browser, **PHONE_CONTEXT)
     else:
         page = new_page(browser, viewport=DESKTOP)
 
@@ -162,7 +162,7 @@ def test_main_pages_fit_phone_and_desktop(
 
 
 def test_the_footer_link_stays_whole_on_a_japanese_phone(browser, new_page, live_server):
-    page = new_page(browser, viewport=PHONE, is_mobile=True, locale="ja-JP")
+    page = new_page(browser, **PHONE_CONTEXT, locale="ja-JP")
     page.goto("/")
     link = page.locator(".site-footer a")
     expect(link).to_have_text("プライバシーと個人情報の取扱い")

@@ -144,6 +144,36 @@ def test_csv_and_xlsx_exports_follow_the_filters(organiser_client, general):
     assert organiser_client.get("/admin/registrations/export.pdf").status_code == 404
 
 
+def test_a_walk_in_without_an_address_shows_none_and_gets_no_mail(
+    organiser_client, edition, general, outbox
+):
+    """The door registers someone who gave no email: the placeholder that fills the column
+    is never shown, exported or written to."""
+    from convention.checkin.services import register_walk_in
+
+    walk_in = register_walk_in(
+        edition, name="Walk In", organization="Port", email="", category=ParticipantCategory.GENERAL
+    )
+    with_address = make_registration(general, user=make_user(name="Has Address"))
+    listing = organiser_client.get("/admin/registrations", headers=EN).text
+    detail = organiser_client.get(f"/admin/registrations/{walk_in.id}", headers=EN).text
+    export = organiser_client.get("/admin/registrations/export.csv?sort=oldest", headers=EN)
+    rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert "walk-in.invalid" not in listing + detail + export.data.decode("utf-8-sig")
+    assert "no email address" in detail
+    assert {row[1]: row[2] for row in rows[1:]} == {
+        "Has Address": with_address.user.email,
+        "Walk In": "",
+    }
+
+    organiser_client.post(
+        "/admin/registrations/message",
+        data={"segment": "confirmed", "subject": "Doors open", "body": "See you."},
+    )
+    sent = [m for m in outbox() if m.template == "registration/segment"]
+    assert [m.recipient for m in sent] == [with_address.user.email]
+
+
 def test_approve_and_reject_from_the_detail_page(organiser_client, edition, outbox):
     vip = make_ticket_type(edition, requires_approval=True)
     one, two = make_registration(vip), make_registration(vip)
