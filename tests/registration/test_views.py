@@ -368,6 +368,7 @@ def test_a_session_that_is_over_says_so_instead_of_offering_a_seat(
     over_card = page.text.split(f'id="session-{over.id}"')[1].split("</article>")[0]
     upcoming_card = page.text.split(f'id="session-{upcoming.id}"')[1].split("</article>")[0]
     assert "This session is over." in over_card and "<form" not in over_card
+    assert "places left" not in over_card and "places left" in upcoming_card
     assert "This session is over." not in upcoming_card and "Sign up" in upcoming_card
 
     refused = attendee_client.post(f"/seminars/{over.id}/sign-up", headers={**HX, **EN})
