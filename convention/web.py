@@ -185,6 +185,10 @@ def current_edition_or_404():
 # A CLDR date pattern, translated like any text: each language writes a day heading its own
 # way (Thursday, November 20, 2025 · 2025年11月20日(木)).
 DAY_PATTERN = _l("EEEE, MMMM d, y")
+# A moment, likewise: the CLDR's own short and medium patterns write "12/3/26, 1:30 PM" in
+# English (is that March or December?) and add seconds no one reads; this one names the month
+# and keeps the 24-hour clock of the programme (Dec 3, 2026, 13:30 · 2026/12/03 13:30).
+MOMENT_PATTERN = _l("MMM d, y, HH:mm")
 
 
 def of_edition_or_404(model, item_id, edition):
@@ -205,9 +209,12 @@ def format_day(day: date | datetime) -> str:
 
 
 def format_local(moment: datetime | None, pattern: str = "medium") -> str:
-    """A datetime in the event's zone, formatted for the current language."""
+    """A datetime in the event's zone, formatted for the current language: "short" and
+    "medium" as MOMENT_PATTERN, any other CLDR name or pattern as Babel formats it."""
     if moment is None:
         return ""
+    if pattern in ("short", "medium"):
+        pattern = str(MOMENT_PATTERN)
     return format_datetime(local(moment), pattern, rebase=False)
 
 

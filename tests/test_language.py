@@ -85,3 +85,22 @@ def test_a_users_choice_is_saved_and_used_at_the_next_log_in(app):
     )
     assert response.status_code == 303
     assert page_language(other) == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("en", "Dec 3, 2026, 13:30"), ("ja", "2026/12/03 13:30")],
+)
+def test_a_moment_names_its_month_in_english_and_has_no_seconds(app, language, written):
+    """Every page writes times through the `local` filter: never "12/3/26, 1:30 PM" (March or
+    December?) nor seconds, whichever CLDR name a template asks for."""
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from convention.web import format_local
+
+    moment = datetime(2026, 12, 3, 4, 30, tzinfo=UTC)  # 13:30 in Yokohama
+    with app.test_request_context(), force_locale(language):
+        assert format_local(moment) == format_local(moment, "short") == written
+        assert format_local(moment, "HH:mm:ss") == "13:30:00"  # an explicit pattern as asked

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
 from sqlalchemy import func, select, update
@@ -39,6 +38,7 @@ from convention.registration.models import (
 )
 from convention.spreadsheet import csv_text, safe_cell
 from convention.timeutil import local, utcnow
+from convention.web import format_local
 
 RS = RegistrationStatus
 SS = SignupStatus
@@ -401,10 +401,6 @@ def sales_over(ticket_types: Iterable[TicketType], now: datetime | None = None) 
     return all(sales_state(t, now) == "ended" for t in ticket_types)
 
 
-def _format_moment(moment: datetime) -> str:
-    return format_datetime(local(moment), "medium", rebase=False)
-
-
 def check_ticket_type(
     ticket_type: TicketType | None, edition: Edition | None, access_code: str | None
 ) -> TicketType:
@@ -420,7 +416,7 @@ def check_ticket_type(
         raise RegistrationError(
             _l(
                 "Sales for this ticket open on %(when)s.",
-                when=_format_moment(ticket_type.sales_start),
+                when=format_local(ticket_type.sales_start),
             ),
             field="ticket_type",
         )
@@ -428,7 +424,7 @@ def check_ticket_type(
         raise RegistrationError(
             _l(
                 "Sales for this ticket closed on %(when)s.",
-                when=_format_moment(ticket_type.sales_end),
+                when=format_local(ticket_type.sales_end),
             ),
             field="ticket_type",
         )
@@ -914,7 +910,7 @@ def sign_up_for_session(
                 "This overlaps with “%(title)s” (%(when)s), which you have already chosen. "
                 "Cancel that one first.",
                 title=_localized_title(clash),
-                when=_format_moment(clash.starts_at),
+                when=format_local(clash.starts_at),
             ),
             field="session",
         )
