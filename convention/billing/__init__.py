@@ -12,7 +12,7 @@ from convention.web import add_nav
 
 
 def init_app(app: Flask) -> None:
-    from convention.billing import models  # noqa: F401
+    from convention.billing import models, services  # noqa: F401 (models: their tables)
     from convention.billing.cli import cli
     from convention.billing.views import bp, my_bp, webhook_bp
 
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         "BILLING_MAX_REMINDERS", int(os.environ.get("BILLING_MAX_REMINDERS", "3"))
     )
     app.jinja_env.filters["yen"] = yen
+    app.jinja_env.globals["organiser_name"] = services.organiser_name
     app.register_blueprint(bp)
     app.register_blueprint(my_bp)
     app.register_blueprint(webhook_bp)

@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from convention.billing import tnumber
@@ -49,6 +49,7 @@ from convention.billing.models import (
     can_transition,
 )
 from convention.extensions import db
+from convention.i18n import localized
 from convention.jobs import resolve
 from convention.money import TAX_RATES
 from convention.timeutil import EVENT_ZONE, utcnow
@@ -97,6 +98,17 @@ def _fire(kind: str, order: Order) -> None:
 
 
 # ------------------------------------------------------------------------ issuer
+
+
+def organiser_name() -> str:
+    """Who runs the convention, as every page's footer names it: the invoices' issuer, in the
+    page's language; "" until organisers fill it in, or when the database cannot answer (the
+    error pages have a footer too)."""
+    try:
+        issuer = db.session.scalar(select(IssuerSettings).order_by(IssuerSettings.id).limit(1))
+    except SQLAlchemyError:
+        return ""
+    return localized(issuer, "name") if issuer else ""
 
 
 def get_issuer() -> IssuerSettings:

@@ -436,3 +436,18 @@ def test_orders_list_pages_and_overdue_filter(app, organiser_client, issuer, mon
     overdue = organiser_client.get("/admin/billing/orders?overdue=1")
     assert late.reference in overdue.text
     assert all(order.reference not in overdue.text for order in others)
+
+
+def test_every_page_footer_names_the_organiser_once_they_are_set(client):
+    """The footer names who runs the convention (the invoices' issuer), in the page's
+    language; before organisers fill that in, it names no one rather than a placeholder."""
+
+    def footer(language):
+        page = client.get("/privacy", headers={"Accept-Language": language}).text
+        return page.split('<footer class="site-footer">')[1].split("</footer>")[0]
+
+    assert "Organised by" not in footer("en") and "主催" not in footer("ja")
+    services.update_issuer(name_ja="みなと市実行委員会", name_en="Minato City Committee")
+    db.session.commit()
+    assert "Organised by Minato City Committee." in footer("en")
+    assert "主催：みなと市実行委員会" in footer("ja")
