@@ -639,7 +639,7 @@ def _posters_released() -> tuple[dict[str, list[str]], str]:
     """The decisions released with one poster on the waiting list, boards given and the
     audience vote open: the poster session's, the waitlisted poster's and the programme's
     forms appear. Their pages by role, and the address of the voter: someone the door checked
-    in (the demo attendee cancels in the sweep, and was never checked in)."""
+    in (the demo attendee cancels in the sweep, so no door would check them in)."""
     from convention.accounts.models import User
     from convention.checkin.models import CheckInList, ListKind, Presence
     from convention.posters import services as posters
