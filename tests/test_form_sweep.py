@@ -12,6 +12,12 @@ exception through) is collected with the line that raised it, and all are report
 Per-row forms of one route are tried on two rows, the second with the variants about its own
 record only. Forms change the demo as they are accepted, the same way on every run: the clock
 is fixed, the order of pages and forms is the HTML's.
+
+Some forms show only in a state the demo is not in, so the test makes that state first with
+the features' own services (an unmatched bank line, a failed mail with a reset link in it,
+applications to withdraw and to pay by card), sweeps the student's pages once more at a moment
+the poster call was open, and sweeps again once the poster decisions are released. Every POST
+route of the app must have been sent a form, except those listed in NOT_SWEPT.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import time
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from io import BytesIO
 from urllib.parse import quote, urljoin, urlsplit
@@ -36,6 +42,7 @@ from tests.test_demo import (
     ATTENDEE_PAGES,
     DOOR_PAGES,
     ORGANISER_PAGES,
+    PUBLIC_PAGES,
     _log_in,
     _pages_of_demo_records,
     _parameterless_get_urls,
@@ -46,6 +53,9 @@ pytestmark = pytest.mark.xdist_group("demo")
 # The demo is built around today (what was held, who came in): a fixed morning of the
 # convention makes it the same demo, and the same forms, on every run.
 SWEEP_MOMENT = datetime(2026, 6, 10, 10, 30, tzinfo=EVENT_ZONE)
+# The demo's poster call closed ten days before: twenty days before, the student could still
+# write, submit and withdraw.
+CALL_OPEN_MOMENT = SWEEP_MOMENT - timedelta(days=20)
 NASTY = [
     "",
     "x" * 5000,
@@ -69,8 +79,16 @@ MAX_FIELDS_FOR_OMISSION = 8
 ROWS_PER_ROUTE = 2
 # CSRF is off in tests: forging or leaving out its token tries nothing.
 CSRF = "csrf_token"
-# Logging out ends the session being swept (the access sweep covers the route).
-SKIPPED_ACTIONS = {"/account/logout"}
+# The POST routes the sweep sends nothing, on purpose. Every other POST route of the app must
+# be sent a form: a route whose form no swept page shows fails the test.
+NOT_SWEPT = {
+    # Logging out ends the session being swept (the access sweep covers the route).
+    "/account/logout",
+    # JSON for scanner devices and the card provider, no form: tests/checkin/test_api.py and
+    # tests/billing/test_card.py send them bad and forged requests.
+    "/api/checkin/scan",
+    "/api/billing/card-webhook",
+}
 DOWNLOADS = (".pdf", ".png", ".csv", ".ics", ".json", ".zip", ".svg")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
 VOID |= {"source", "track", "wbr"}
@@ -264,7 +282,7 @@ def forms_of(page: str, root: Node) -> list[FormSpec]:
         if hx_url:
             targets[_site_url(page, hx_url)] = _htmx_target(node, root)
         for url, htmx_target in targets.items():
-            if urlsplit(url).path in SKIPPED_ACTIONS:
+            if urlsplit(url).path in NOT_SWEPT:
                 continue
             if method == "get":  # the form's fields replace the action's query string
                 url = urlsplit(url).path
@@ -413,6 +431,7 @@ class Tally:
     forms: int = 0
     requests: int = 0
     broken: list[str] = field(default_factory=list)
+    reached: set[str] = field(default_factory=set)  # the POST routes sent a form
 
 
 def _collect_forms(app, client, pages, taken: dict) -> list[FormSpec]:
@@ -443,9 +462,11 @@ def _collect_forms(app, client, pages, taken: dict) -> list[FormSpec]:
     return specs
 
 
-def _sweep_forms(client, login, specs, tally: Tally, role: str) -> None:
+def _sweep_forms(app, client, login, specs, tally: Tally, role: str) -> None:
     for spec in specs:
         tally.forms += 1
+        if spec.method == "post":
+            tally.reached.add(spec.signature(app)[1])
         for label, url, make_data in variants(spec):
             for htmx in (False, True):
                 headers = {}
@@ -466,6 +487,7 @@ def _sweep_forms(client, login, specs, tally: Tally, role: str) -> None:
 # --- who sweeps what -------------------------------------------------------------------------
 
 ROLE_LOGINS = {
+    "visitor": None,  # nobody logged in: registering creates the account; a reset link
     "attendee": ("attendee@convention.example", "attendee-demo-pass"),
     "door staff": ("door@convention.example", "door-demo-pass"),
     "reviewer": ("reviewer@convention.example", "reviewer-demo-pass"),
@@ -497,21 +519,29 @@ def _orders_in_each_state() -> list[str]:
     return [f"/admin/billing/orders/{order_id}" for order_id in found if order_id]
 
 
+def _user_id(role: str) -> int:
+    from convention.accounts.models import User
+
+    return _first(User.id, User.email == ROLE_LOGINS[role][0])
+
+
+def _student_pages() -> list[str]:
+    from convention.posters.models import Submission
+
+    submission = _first(Submission.id, Submission.student_id == _user_id("student"))
+    return ["/my/posters", "/my/posters/new", f"/my/posters/{submission}"]
+
+
 def _pages_of_other_demo_logins() -> dict[str, list[str]]:
     """Pages of the demo's reviewer, student and sponsor, whose forms no one else sees."""
-    from convention.accounts.models import User
-    from convention.posters.models import ReviewAssignment, Submission
+    from convention.posters.models import ReviewAssignment
     from convention.sponsors.models import SponsorApplication
 
-    def user_id(role):
-        return _first(User.id, User.email == ROLE_LOGINS[role][0])
-
-    assignment = _first(ReviewAssignment.id, ReviewAssignment.reviewer_id == user_id("reviewer"))
-    submission = _first(Submission.id, Submission.student_id == user_id("student"))
-    application = _first(SponsorApplication.id, SponsorApplication.user_id == user_id("sponsor"))
+    assignment = _first(ReviewAssignment.id, ReviewAssignment.reviewer_id == _user_id("reviewer"))
+    application = _first(SponsorApplication.id, SponsorApplication.user_id == _user_id("sponsor"))
     return {
         "reviewer": ["/review/posters", f"/review/posters/{assignment}"],
-        "student": ["/my/posters", "/my/posters/new", f"/my/posters/{submission}"],
+        "student": _student_pages(),
         "sponsor": [
             "/sponsors/apply",
             "/my/sponsor/",
@@ -520,6 +550,133 @@ def _pages_of_other_demo_logins() -> dict[str, list[str]]:
             f"/my/sponsor/{application}/leads",
         ],
     }
+
+
+# --- states the demo's pages do not show by themselves -----------------------------------------
+
+
+def _an_unmatched_bank_line() -> None:
+    """A deposit whose payer names no order: the bank page offers to assign or ignore it."""
+    from convention.billing import services as billing
+
+    statement = "日付,摘要,振込依頼人名,出金額,入金額\n2026/06/09,振込,ｽｽﾞｷ ｲﾁﾛｳ,,5500\n"
+    billing.import_bank_csv(statement.encode(), "statement.csv")
+
+
+def _a_reset_link_whose_mail_failed(app, monkeypatch) -> str:
+    """The demo attendee asks for a new password and the mail server refuses the mail for
+    good: the outbox offers to retry it, and the link in it opens the reset form."""
+    from convention.accounts import services as accounts
+    from convention.mail import services as mail
+    from convention.mail.models import OutboxMessage, OutboxStatus
+
+    mail.deliver_due()  # what the demo queued goes out (to the log): only the reset mail fails
+    accounts.request_password_reset(ROLE_LOGINS["attendee"][0])
+    with monkeypatch.context() as patch:
+        patch.setitem(app.config, "MAIL_URL", "smtp://127.0.0.1:1")  # nothing listens there
+        patch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 1)
+        mail.deliver_due()
+    message = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1))
+    assert message.status == OutboxStatus.FAILED, message.last_error
+    return urlsplit(re.search(r"http\S+/account/reset/\S+", message.body_text)[0]).path
+
+
+class _CheckoutTransport:
+    """The card provider's API as tests/billing/test_card.py fakes it: a checkout page URL."""
+
+    def post_form(self, url, data, api_key):
+        return {"id": "cs_sweep", "url": "https://checkout.example/pay/cs_sweep"}
+
+
+def _applications_to_withdraw_and_to_pay(app) -> list[str]:
+    """Two more applications of the demo sponsor, each for a free booth: one waiting for
+    review (the sponsor may withdraw it) and one approved, whose unpaid order offers card
+    payment once a provider is configured. Their pages, with those forms."""
+    from convention.accounts.models import User
+    from convention.billing import card
+    from convention.events.models import Edition
+    from convention.sponsors import services as sponsors
+
+    app.extensions["billing_card_provider"] = card.StripeCheckoutProvider(
+        "sk_sweep", "whsec_sweep", transport=_CheckoutTransport()
+    )
+    edition = db.session.scalar(select(Edition).where(Edition.is_current))
+    sponsor = db.session.get(User, _user_id("sponsor"))
+    organiser = db.session.get(User, _user_id("organiser"))
+    free = [state.booth for state in sponsors.booth_states(edition) if state.state == "free"]
+
+    def apply_for(booth):
+        return sponsors.submit_application(
+            sponsor,
+            edition,
+            sponsors.ApplicationData(
+                company_name_ja="みなと電力株式会社",
+                contact_name=sponsor.name,
+                contact_email=sponsor.email,
+                billing_address="神奈川県みなと市中区港町3-1",
+                booth_ids=[booth.id],
+            ),
+        )
+
+    waiting = apply_for(free[0])
+    approved = sponsors.approve(apply_for(free[1]), organiser)
+    return [f"/my/sponsor/{waiting.id}", f"/my/orders/{sponsors.order_of(approved).id}"]
+
+
+def _the_demo_edition_current_again() -> None:
+    """The organiser's sweep creates editions and unmarks the current one: the demo's poster
+    call is the current edition's again, as an organiser would set it back."""
+    from convention.events import services as events
+    from convention.posters.models import PosterCall
+
+    edition = db.session.scalar(select(PosterCall).order_by(PosterCall.id).limit(1)).edition
+    names = ("slug", "name_ja", "name_en", "venue_ja", "venue_en", "start_date", "end_date")
+    values = {name: getattr(edition, name) for name in names}
+    events.save_edition(events.EditionData(**values, is_current=True), edition)
+
+
+def _posters_released() -> tuple[dict[str, list[str]], str]:
+    """The decisions released with one poster on the waiting list, boards given and the
+    audience vote open: the poster session's, the waitlisted poster's and the programme's
+    forms appear. Their pages by role, and the address of the voter: someone the door checked
+    in (the demo attendee cancels in the sweep, so no door would check them in)."""
+    from convention.accounts.models import User
+    from convention.checkin.models import CheckInList, ListKind, Presence
+    from convention.posters import services as posters
+    from convention.posters.models import Decision, PosterCall, Submission, SubmissionState
+    from convention.registration.models import Registration
+
+    call = db.session.scalar(select(PosterCall).order_by(PosterCall.id).limit(1))
+    submitted = db.session.scalars(
+        select(Submission)
+        .where(Submission.call_id == call.id, Submission.state == SubmissionState.SUBMITTED)
+        .order_by(Submission.id)
+    ).all()
+    waitlisted, *others = submitted
+    posters.decide(waitlisted, Decision.WAITLIST)
+    for submission in others:
+        if submission.decision is None:  # the organiser's sweep decided some already
+            posters.decide(submission, Decision.ACCEPT)
+    posters.release_decisions(call)
+    posters.assign_boards(call)
+    posters.set_voting(call, True)
+    voter = db.session.scalar(
+        select(User.email)
+        .join(Registration, Registration.user_id == User.id)
+        .join(Presence, Presence.registration_id == Registration.id)
+        .join(CheckInList, CheckInList.id == Presence.checkin_list_id)
+        .where(Registration.edition_id == call.edition_id, CheckInList.kind == ListKind.MAIN_DOOR)
+        .order_by(Registration.id)
+        .limit(1)
+    )
+    pages = {
+        "voter": ["/posters"],
+        "organiser": ["/admin/posters/session", f"/admin/posters/submissions/{waitlisted.id}"],
+    }
+    return pages, voter
+
+
+# --- the sweep -------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -532,37 +689,71 @@ def no_tracked_jobs(monkeypatch):
     monkeypatch.setattr(jobs, "_run_tracked", lambda job_id, path, *args, **kwargs: None)
 
 
-def test_every_form_answers_bad_input_without_a_500(app, runner, no_tracked_jobs):
+def _sweep_as_each_role(app, pages, tally: Tally, taken: dict, logins=ROLE_LOGINS) -> None:
+    for role, credentials in logins.items():
+        if role not in pages:
+            continue
+
+        def login(client, credentials=credentials):
+            # Again before each request: a form may have changed the session (a password, a
+            # deletion, a reset that logs the visitor in).
+            if credentials is None:
+                with client.session_transaction() as session:
+                    session.clear()
+            else:
+                _log_in(client, *credentials)
+            db.session.remove()
+
+        client = app.test_client()
+        login(client)
+        specs = _collect_forms(app, client, pages[role], taken)
+        _sweep_forms(app, client, login, specs, tally, role)
+
+
+def test_every_form_answers_bad_input_without_a_500(app, runner, no_tracked_jobs, monkeypatch):
     with time_machine.travel(SWEEP_MOMENT, tick=True):
         result = runner.invoke(args=["demo", "load"])
         assert result.exit_code == 0, result.output + repr(result.exception)
         db.session.remove()
         started = time.monotonic()
+        _an_unmatched_bank_line()
+        reset_link = _a_reset_link_whose_mail_failed(app, monkeypatch)
+        other_pages = _pages_of_other_demo_logins()
+        other_pages["sponsor"] += _applications_to_withdraw_and_to_pay(app)
+        tally = Tally()
+        taken: dict = {}  # forms already tried by a role before: the next role skips them
         pages = {
+            "visitor": [*PUBLIC_PAGES, reset_link],
             "attendee": ATTENDEE_PAGES,
             "door staff": _door_pages(),
-            **_pages_of_other_demo_logins(),
+            **other_pages,
             "organiser": [
                 *ORGANISER_PAGES,
+                "/admin/outbox/?status=failed",
                 *_parameterless_get_urls(app),
                 *_pages_of_demo_records(),
                 *_orders_in_each_state(),
             ],
         }
-        tally = Tally()
-        taken: dict = {}  # forms already tried by a role before: the next role skips them
-        for role, (email, password) in ROLE_LOGINS.items():
-
-            def login(client, email=email, password=password):
-                _log_in(client, email, password)  # again before each request: a form may
-                db.session.remove()  # have changed the session (a password, a deletion)
-
-            client = app.test_client()
-            login(client)
-            specs = _collect_forms(app, client, pages[role], taken)
-            _sweep_forms(client, login, specs, tally, role)
+        _sweep_as_each_role(app, pages, tally, taken)
+        _the_demo_edition_current_again()
+        with time_machine.travel(CALL_OPEN_MOMENT, tick=True):
+            _sweep_as_each_role(app, {"student": _student_pages()}, tally, taken)
+        released_pages, voter = _posters_released()
+        # The voter first: the organiser's sweep closes the vote.
+        logins = {"voter": (voter, ""), **ROLE_LOGINS}
+        _sweep_as_each_role(app, released_pages, tally, taken, logins)
 
     elapsed = time.monotonic() - started
     print(f"form sweep: {tally.forms} forms, {tally.requests} requests, {elapsed:.0f} s")
     assert tally.forms >= 100, f"only {tally.forms} forms found: did the pages change?"
-    assert not tally.broken, f"{len(tally.broken)} answers of 500:\n" + "\n".join(tally.broken)
+    posts = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    problems = [f"listed in NOT_SWEPT but no POST route: {route}" for route in NOT_SWEPT - posts]
+    if unreached := sorted(posts - NOT_SWEPT - tally.reached):
+        problems.append(
+            f"{len(unreached)} POST routes were sent no form (show their forms on a swept page,"
+            " or list them in NOT_SWEPT with the reason):\n" + "\n".join(unreached)
+        )
+    if tally.broken:
+        problems.append(f"{len(tally.broken)} answers of 500:\n" + "\n".join(tally.broken))
+    assert not problems, "\n\n".join(problems)
