@@ -405,7 +405,7 @@ def test_create_session_stores_jst_times(organiser_client, edition, room):
     assert created.ends_at == datetime(2025, 11, 20, 15, 30, tzinfo=JST)
     assert created.room_id == room.id and created.capacity == 60
     page = organiser_client.get(f"/admin/editions/{edition.id}/", headers=EN).text
-    assert "11/20 14:00</time>–<time" in page
+    assert "Nov 20, 2025, 14:00</time>–<time" in page
 
 
 def test_overlapping_session_in_one_room_is_refused_naming_the_clash(
