@@ -296,6 +296,13 @@ SELECT_TEXT_ROOM = """select => {
   return select.clientWidth - padding - needed;
 }"""
 
+# How many lines an element's text takes.
+LINES = """element => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+}"""
+
 # The tops of a KPI row heading's circled number and of the first character of its name.
 MARK_AND_NAME_TOPS = """th => {
   const text = th.firstChild, mark = document.createRange(), name = document.createRange();
@@ -363,6 +370,8 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
             last = results.locator("thead th").last.bounding_box()
             assert last["x"] + last["width"] <= column["x"] + column["width"]
             assert results.locator("table").bounding_box()["width"] <= column["width"]
+        else:  # the table scrolls sideways: an address stays on one line
+            assert results.locator("td.email").first.evaluate(LINES) == 1
         fits_the_width(organiser)
         shoot(organiser, f"demo-registrations-{language}", size)
 
