@@ -85,6 +85,12 @@ def kpi_name(code: int, language: str) -> str:
     return name_ja if language == "ja" else name_en
 
 
+def kpi_label(code: int, language: str) -> str:
+    """The mark and the name for a page, joined by a no-break space: in a narrow column the
+    Japanese name moved to the next line as one phrase and left "②" alone on the first."""
+    return f"{KPI_MARKS[code]}\u00a0{kpi_name(code, language)}"
+
+
 class InvalidValue(Refusal):
     """A target or baseline that is not a non-negative whole number."""
 

@@ -1480,6 +1480,30 @@ def board(session: Session) -> dict[tuple[int, int], Meeting]:
     return {(m.slot_id, m.table_id): m for m in meetings}
 
 
+@dataclass(frozen=True)
+class TableRow:
+    """A line of one table's card on the board: a meeting, or free slots from first to last."""
+
+    first: MatchingSlot
+    last: MatchingSlot
+    meeting: Meeting | None = None
+
+
+def table_rows(
+    slots: list[MatchingSlot], table: MatchingTable, placed: dict[tuple[int, int], Meeting]
+) -> list[TableRow]:
+    """A table's slots in time order, with each run of free slots in one row: a card that read
+    "free" eight times before its first meeting now reads "13:30–16:10 free"."""
+    rows: list[TableRow] = []
+    for slot in slots:
+        meeting = placed.get((slot.id, table.id))
+        if meeting is None and rows and rows[-1].meeting is None:
+            rows[-1] = TableRow(rows[-1].first, slot)
+        else:
+            rows.append(TableRow(slot, slot, meeting))
+    return rows
+
+
 def unplaced_meetings(edition, session: Session | None = None) -> list[Meeting]:
     """Accepted meetings without a slot (for this session, or any session)."""
     query = select(Meeting).where(

@@ -448,13 +448,15 @@ def _board_context(session: Session, **extra) -> dict:
     move_form = MoveForm()
     move_form.slot.choices = [(s.id, services.slot_label(s)) for s in slots]
     move_form.table.choices = [(t.id, str(t.number)) for t in tables]
+    board = services.board(session)
     return {
         "session": session,
         "slots": slots,
         "tables": tables,
         # Without interpreter tables nobody is seated at the wrong one: no warning on the board.
         "has_interpreters": any(t.interpreter for t in tables),
-        "board": services.board(session),
+        "board": board,
+        "table_rows": {t.id: services.table_rows(slots, t, board) for t in tables},
         "unplaced": services.unplaced_meetings(session.edition, session),
         "grid_form": grid_form,
         "schedule_form": extra.pop("schedule_form", None) or ScheduleForm(),

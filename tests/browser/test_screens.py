@@ -223,3 +223,169 @@ def test_spinner_stops_for_people_who_ask_for_less_motion(browser, new_page, liv
         )
         page.goto("/utilities")
         assert page.evaluate(spin) == expected, motion
+
+
+# --- the loaded demo: pages whose defects show only with real data in them ---------------------
+
+
+@pytest.fixture(scope="module")
+def demo(live_server) -> dict[str, str]:
+    """`flask demo load` on emptied tables (the tests above left staff and a programme); the
+    URLs of the demo sponsor's portal and of the matching session with the most meetings."""
+    import sqlalchemy as sa
+
+    from convention.accounts.models import User
+    from convention.extensions import db
+    from convention.matching.models import MatchingSlot, Meeting
+    from convention.sponsors.models import SponsorApplication
+    from tests.conftest import _empty_tables
+
+    with live_server.app_context():
+        _empty_tables()
+        result = live_server.app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        application = db.session.scalar(
+            sa.select(SponsorApplication.id)
+            .join(User, User.id == SponsorApplication.user_id)
+            .where(User.email == DEMO_LOGINS["sponsor"][0])
+        )
+        busiest = db.session.scalar(
+            sa.select(MatchingSlot.session_id)
+            .join(Meeting, Meeting.slot_id == MatchingSlot.id)
+            .group_by(MatchingSlot.session_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        )
+    return {"sponsor": f"/my/sponsor/{application}", "board": f"/matching/admin/sessions/{busiest}"}
+
+
+DEMO_LOGINS = {
+    role: (f"{role}@convention.example", f"{role}-demo-pass")
+    for role in ("attendee", "door", "sponsor", "organiser")
+}
+
+
+def demo_page(browser, new_page, size: str, role: str, language: str) -> Page:
+    """A demo login on a phone or a desktop, in the language it asks for (saved on the account,
+    as the header's switch does)."""
+    page = new_page(browser, **(PHONE_CONTEXT if size == "phone" else {"viewport": DESKTOP}))
+    log_in(page, *DEMO_LOGINS[role])
+    if page.locator("html").get_attribute("lang") != language:
+        page.locator(f".language-switcher button[value={language}]").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+    return page
+
+
+def below(upper, lower) -> float:
+    """The room between the bottom of one element and the top of the next."""
+    top = upper.bounding_box()
+    return lower.bounding_box()["y"] - (top["y"] + top["height"])
+
+
+# The width the selected option's text needs inside its select, measured in the select's font.
+SELECT_TEXT_ROOM = """select => {
+  const style = getComputedStyle(select);
+  const probe = document.createElement("span");
+  probe.style.cssText = "position: absolute; white-space: pre";
+  probe.style.font = style.font;
+  probe.textContent = select.selectedOptions[0].text.replace(/\\s+/g, " ").trim();
+  document.body.append(probe);
+  const needed = probe.getBoundingClientRect().width;
+  probe.remove();
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return select.clientWidth - padding - needed;
+}"""
+
+# How many lines an element's text takes.
+LINES = """element => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+}"""
+
+# The tops of a KPI row heading's circled number and of the first character of its name.
+MARK_AND_NAME_TOPS = """th => {
+  const text = th.firstChild, mark = document.createRange(), name = document.createRange();
+  mark.setStart(text, 0); mark.setEnd(text, 1);
+  name.setStart(text, 2); name.setEnd(text, 3);
+  return [mark.getBoundingClientRect().top, name.getBoundingClientRect().top];
+}"""
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, demo, size):
+    attendee = demo_page(browser, new_page, size, "attendee", "en")
+    attendee.goto("/matching")
+    tags = attendee.locator(".profile-card a.tag")
+    expect(tags.first).to_be_visible()
+    if size == "phone":  # the sector links are tap targets, like back links and action rows
+        for tag in tags.all()[:6]:
+            assert tag.bounding_box()["height"] >= 44, f"{tag.text_content()} is too short"
+    fits_the_width(attendee)
+    shoot(attendee, "demo-directory", size)
+
+    door = demo_page(browser, new_page, size, "door", "en")
+    door.goto("/checkin/scan")
+    picker, opener = door.locator("#list-picker"), door.get_by_role("button", name="Open")
+    # "Open" stays beside the select, as the name search's button does, not alone below it.
+    assert opener.bounding_box()["y"] < picker.bounding_box()["y"] + picker.bounding_box()["height"]
+    fits_the_width(door)
+    shoot(door, "demo-scanner", size)
+
+    sponsor = demo_page(browser, new_page, size, "sponsor", "en")
+    sponsor.goto(demo["sponsor"])
+    leads = sponsor.locator("#leads")
+    count = leads.get_by_text(re.compile(r"leads? so far"))
+    scan = leads.get_by_role("link", name="Scan badges at the booth")
+    export = leads.get_by_role("link", name="Export CSV")
+    assert below(count, scan) >= 16, "the Leads buttons stick to the sentence above them"
+    if size == "phone":  # stacked: apart from each other too
+        assert below(scan, export) >= 8
+    fits_the_width(sponsor)
+    shoot(sponsor, "demo-sponsor-portal", size)
+
+    for language in ("en", "ja"):
+        organiser = demo_page(browser, new_page, size, "organiser", language)
+        for path in ("/admin/kpi", "/admin/kpi/targets"):
+            organiser.goto(path)
+            # The circled number and the KPI's name begin on the same line.
+            for heading in organiser.locator(":is(.kpi-plan, .kpi-targets) tbody th").all()[:4]:
+                mark, name = heading.evaluate(MARK_AND_NAME_TOPS)
+                assert abs(mark - name) < 2, f"{path}: {heading.text_content()!r} split"
+            fits_the_width(organiser)
+        organiser.goto("/admin/kpi")
+        if size == "desktop":
+            room = organiser.locator("#scope-edition").evaluate(SELECT_TEXT_ROOM)
+            assert room >= 0, f"the edition's name is cut by {-room}px"
+        shoot(organiser, f"demo-kpi-{language}", size)
+
+        organiser.goto("/admin/registrations")
+        results = organiser.locator("#registration-results")
+        status = results.locator(".pagination span")
+        # Plain text between the buttons, not a button itself.
+        expect(status).to_have_css("border-top-style", "none")
+        expect(status).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+        if size == "desktop":  # every column in view, none past the page's column
+            column = results.bounding_box()
+            last = results.locator("thead th").last.bounding_box()
+            assert last["x"] + last["width"] <= column["x"] + column["width"]
+            assert results.locator("table").bounding_box()["width"] <= column["width"]
+        else:  # the table scrolls sideways: an address stays on one line
+            assert results.locator("td.email").first.evaluate(LINES) == 1
+        fits_the_width(organiser)
+        shoot(organiser, f"demo-registrations-{language}", size)
+
+        organiser.goto(demo["board"])
+        board = organiser.locator("#board").bounding_box()
+        tables = (
+            organiser.locator("#board").locator("h3, thead th").filter(has_text=re.compile(r"\d"))
+        )
+        expect(tables).not_to_have_count(0)
+        for table in tables.all():  # every table in view, none behind a sideways scroll
+            box = table.bounding_box()
+            assert box["x"] + box["width"] <= board["x"] + board["width"], table.text_content()
+        # A busy table is wide enough to read (it was squeezed to ~120px, a word a line).
+        for cell in organiser.locator("#board td:has(.tag)").all():
+            assert cell.bounding_box()["width"] >= 160, cell.text_content()
+        fits_the_width(organiser)
+        shoot(organiser, f"demo-board-{language}", size)

@@ -64,6 +64,18 @@ def test_the_grid_cuts_the_session_into_slots_and_tables(matching_session, grid)
     assert [t.interpreter for t in tables] == [True, False, False]
 
 
+def test_a_tables_card_on_the_board_joins_its_free_slots(matching_session, grid):
+    slots, (busy, empty, _) = grid
+    meeting = Meeting()
+    placed = {(slots[2].id, busy.id): meeting}
+    assert services.table_rows(slots, busy, placed) == [
+        services.TableRow(slots[0], slots[1]),
+        services.TableRow(slots[2], slots[2], meeting),
+        services.TableRow(slots[3], slots[4]),
+    ]
+    assert services.table_rows(slots, empty, placed) == [services.TableRow(slots[0], slots[4])]
+
+
 def test_bad_grids_are_refused(matching_session):
     with pytest.raises(services.MatchingError, match="between 5 and 120"):
         services.setup_grid(matching_session, slot_minutes=2)
