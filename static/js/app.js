@@ -57,13 +57,14 @@ for (const link of document.querySelectorAll('.main-nav [aria-current="page"], .
 }
 
 // A table wider (or, in a KPI figure, taller) than its box scrolls inside itself or its wrapper.
-// Keyboard users scroll it with the arrow keys once it has focus, so a wrapper that scrolls is
-// focusable (named after its table's caption); one that fits is no extra tab stop.
+// Keyboard users scroll it with the arrow keys once it has focus, so a box that scrolls is
+// focusable; one that fits is no extra tab stop. A wrapper is a region named after its table's
+// caption; a table that scrolls itself keeps its own role (a region would hide it is a table).
 function tablesScrollableByKeyboard() {
   for (const wrap of document.querySelectorAll(".table-wrap, .table")) {
     if (wrap.scrollWidth > wrap.clientWidth || wrap.scrollHeight > wrap.clientHeight) {
       wrap.tabIndex = 0;
-      const caption = wrap.querySelector("caption")?.textContent.trim();
+      const caption = wrap.tagName !== "TABLE" && wrap.querySelector("caption")?.textContent.trim();
       if (caption) {
         wrap.setAttribute("role", "region");
         wrap.setAttribute("aria-label", caption);

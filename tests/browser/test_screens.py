@@ -389,3 +389,37 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
             assert cell.bounding_box()["width"] >= 160, cell.text_content()
         fits_the_width(organiser)
         shoot(organiser, f"demo-board-{language}", size)
+
+
+WIDE_TABLES = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/css/app.css">
+<script src="/static/js/app.js" defer></script></head>
+<body><main class="container">
+<table class="table" id="bare"><caption>Scans by hour</caption>
+<tr>{cells}</tr></table>
+<div class="table-wrap" id="wrapped"><table class="table"><caption>Visits by day</caption>
+<tr>{cells}</tr></table></div>
+<table class="table" id="narrow"><caption>Totals</caption><tr><td>1</td></tr></table>
+</main></body></html>""".replace("{cells}", "<td>Kanagawa Prefecture</td>" * 12)
+
+
+def test_a_table_that_scrolls_is_reached_by_keyboard_and_stays_a_table(
+    browser, new_page, live_server
+):
+    """On a phone a wide table scrolls inside itself or its wrapper: the box that scrolls takes
+    focus (arrow keys scroll it); a wrapper is a region named after its caption, a table keeps
+    its own role; a table that fits is no extra tab stop."""
+    page = new_page(browser, **PHONE_CONTEXT)
+    page.route(
+        live_server.url("/wide-tables"),
+        lambda route: route.fulfill(body=WIDE_TABLES, content_type="text/html"),
+    )
+    page.goto("/wide-tables")
+    bare, wrapped = page.locator("#bare"), page.locator("#wrapped")
+    expect(bare).to_have_attribute("tabindex", "0")
+    assert bare.get_attribute("role") is None
+    expect(page.get_by_role("table", name="Scans by hour")).to_be_visible()
+    expect(wrapped).to_have_attribute("tabindex", "0")
+    expect(page.get_by_role("region", name="Visits by day")).to_be_visible()
+    assert page.locator("#narrow").get_attribute("tabindex") is None
