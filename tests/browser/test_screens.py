@@ -39,9 +39,12 @@ def current_link_in_view(page: Page) -> None:
 def tall_enough_to_tap(page: Page, name: str) -> None:
     """On a phone, the text link used as an action (a back link, Edit, Scan) is a 44px target;
     on the desktop it may stay as tall as its line."""
+    link = page.locator("main").get_by_role("link", name=name, exact=True)
+    # Also waits for the page a click led to, before anything measures it.
+    expect(link).to_be_visible()
     if page.viewport_size["width"] >= 768:
         return
-    box = page.locator("main").get_by_role("link", name=name, exact=True).bounding_box()
+    box = link.bounding_box()
     assert box["height"] >= 44, f"{page.url}: the link {name!r} is {box['height']}px tall"
 
 
