@@ -7,17 +7,30 @@ FLASK := $(BIN)/flask --app wsgi
 PYTEST_WORKERS ?= 2
 export TEST_DATABASE_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 
-.PHONY: run test test-fast serve bench lint format translations i18n check clean
+.PHONY: run test test-fast serve bench lint format translations i18n check clean lock
 
-$(BIN)/activate: pyproject.toml
+# Installs take the versions in constraints.txt, so that a clean clone (CI, a new deployment)
+# runs what was tested, not whatever was released since; `make lock` moves them forward.
+$(BIN)/activate: pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $(BIN)/activate
 
 $(VENV)/.test-extras: $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
+
+# The newest versions pyproject.toml allows, resolved in a scratch environment; then run
+# `make test` and commit constraints.txt with what the upgrade needed.
+LOCK_VENV := $(CURDIR)/instance/lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e '.[test]'
+	{ echo "# Every package's version for make's installs (pip -c); \`make lock\` refreshes it."; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable; } > constraints.txt
+	rm -rf $(LOCK_VENV)
 
 translations: $(BIN)/activate
 	$(BIN)/pybabel --quiet compile -d convention/translations
