@@ -6,6 +6,9 @@ from functools import cache
 
 from babel import Locale
 from flask_babel import get_locale
+from wtforms import SelectChoice
+
+from convention.forms import select_choices
 
 # Territory codes that are not countries (continents, EU, "unknown" ...).
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK"}
@@ -22,8 +25,8 @@ def _names(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda pair: pair[1]))
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return list(_names(str(get_locale() or "en")))
+def country_choices() -> list[SelectChoice]:
+    return select_choices(_names(str(get_locale() or "en")))
 
 
 def country_name(code: str | None) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from enum import Enum
+
 import flask_wtf
 import wtforms
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
+from wtforms import IntegerField, SelectChoice
 from wtforms.validators import NumberRange, StopValidation
 
 from convention.extensions import MAX_ID
@@ -51,6 +54,18 @@ class Form(wtforms.Form):
 
     class Meta(_SharedChecks):
         pass
+
+
+def select_choices(options: Mapping | Iterable[tuple]) -> list[SelectChoice]:
+    """The options of a select, radio or checkbox group, in their order, from a {value: label}
+    mapping or (value, label) pairs (WTForms 3.3 deprecates choices given as tuples, 3.4 refuses
+    them). An Enum member stands for its value, what the browser sends; a label is kept as it
+    is given, so a lazy one (`_l`) is still translated in each request's language."""
+    pairs = options.items() if isinstance(options, Mapping) else options
+    return [
+        SelectChoice(value.value if isinstance(value, Enum) else value, label)
+        for value, label in pairs
+    ]
 
 
 def attach_error(form, error, field: str | None = None, aliases: dict[str, str] | None = None):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from wtforms import SelectField
 
 from convention import create_app
 from convention.extensions import db
@@ -133,6 +134,27 @@ def _empty_tables() -> None:
 def app_config() -> dict:
     """Override in a test module (or parametrize) to change settings for its app."""
     return {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _choices_are_select_choices() -> Iterator[None]:
+    """WTForms 3.3 warns of choices given as tuples only where a field is declared with them;
+    tuples a view sets later (`form.x.choices = [...]`) or a callable returns pass silently
+    until 3.4 refuses them. Here they fail the test wherever they come from."""
+    declared = SelectField.choices
+
+    def choices(field):
+        value = declared.fget(field)
+        if isinstance(value, list | tuple) and any(isinstance(c, tuple) for c in value):
+            raise TypeError(
+                f"{field.name}: choices as tuples (WTForms 3.4 refuses them); build them with "
+                "convention.forms.select_choices"
+            )
+        return value
+
+    SelectField.choices = property(choices, declared.fset, doc=declared.__doc__)
+    yield
+    SelectField.choices = declared
 
 
 def _fresh_g(sender, **extra) -> None:

@@ -7,7 +7,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length
 from convention.accounts.models import ParticipantCategory
 from convention.accounts.services import MIN_PASSWORD_LENGTH
 from convention.countries import country_choices
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 
 CATEGORY_LABELS = {
     ParticipantCategory.GENERAL: _l("General / citizen"),
@@ -20,7 +20,7 @@ CATEGORY_LABELS = {
     ParticipantCategory.EXHIBITOR: _l("Exhibitor"),
 }
 
-LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
+LANGUAGE_CHOICES = select_choices([("ja", "日本語"), ("en", "English")])
 
 
 def new_password_field(label):
@@ -67,7 +67,7 @@ class ProfileFields:
     country = SelectField(_l("Country or region"), choices=country_choices, default="JP")
     category = SelectField(
         _l("Participant category"),
-        choices=[(category.value, label) for category, label in CATEGORY_LABELS.items()],
+        choices=select_choices(CATEGORY_LABELS),
         default=ParticipantCategory.GENERAL.value,
     )
     language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, default="ja")

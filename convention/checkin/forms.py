@@ -7,7 +7,7 @@ from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS
 from convention.checkin.models import Admission, ListKind
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 
 KIND_LABELS = {
     ListKind.MAIN_DOOR: _l("Main door (counts participants)"),
@@ -28,13 +28,11 @@ class ListForm(FlaskForm):
     slug = StringField(
         _l("Short name in scanner links"), validators=[InputRequired(), Length(max=80)]
     )
-    kind = SelectField(
-        _l("Kind"), choices=[(kind.value, label) for kind, label in KIND_LABELS.items()]
-    )
+    kind = SelectField(_l("Kind"), choices=select_choices(KIND_LABELS))
     session_id = SelectField(_l("Session"), choices=[], validate_choice=False)
     admission = SelectField(
         _l("Who may enter"),
-        choices=[(value.value, label) for value, label in ADMISSION_LABELS.items()],
+        choices=select_choices(ADMISSION_LABELS),
     )
     valid_from = DateField(_l("First day"), validators=[Optional()])
     valid_until = DateField(_l("Last day"), validators=[Optional()])
@@ -56,7 +54,7 @@ class WalkInForm(FlaskForm):
     organization = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
     category = SelectField(
         _l("Category"),
-        choices=[(category.value, label) for category, label in CATEGORY_LABELS.items()],
+        choices=select_choices(CATEGORY_LABELS),
     )
 
 

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from convention import pdf
 from convention.accounts.access import organiser_required, roles_required
@@ -38,7 +39,7 @@ from convention.checkin.models import (
 )
 from convention.events.models import Edition, Session
 from convention.extensions import csrf, db, limiter
-from convention.forms import distinct_ids
+from convention.forms import distinct_ids, select_choices
 from convention.htmx import is_htmx, redirect, render, trigger, wants_fragment
 from convention.jobs.services import start as start_job
 from convention.registration.models import Registration
@@ -420,13 +421,15 @@ def walk_in_done(registration_id: int):
 # --- back-office: lists and devices ------------------------------------------------------------
 
 
-def _session_choices(edition: Edition) -> list[tuple[str, str]]:
+def _session_choices(edition: Edition) -> list[SelectChoice]:
     from convention.i18n import localized
 
     sessions = db.session.scalars(
         select(Session).where(Session.edition_id == edition.id).order_by(Session.starts_at)
     ).all()
-    return [("", _("None"))] + [(str(item.id), localized(item, "title")) for item in sessions]
+    return select_choices(
+        [("", _("None"))] + [(str(item.id), localized(item, "title")) for item in sessions]
+    )
 
 
 @bp.get("/checkin/admin")

@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, ValidationErr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from convention.countries import country_choices
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 from convention.matching.vocabulary import (
     LANGUAGES,
     ORGANISATION_TYPES,
@@ -38,7 +38,7 @@ def _at_least_one(form, field):
 
 
 def _topics():
-    return [(code, label) for code, label in TOPICS.items()]
+    return select_choices(TOPICS)
 
 
 def _long_text(label):
@@ -50,7 +50,7 @@ def _long_text(label):
 class ProfileForm(FlaskForm):
     organisation_type = SelectField(
         _l("Organisation type"),
-        choices=lambda: [(t.value, label) for t, label in ORGANISATION_TYPES.items()],
+        choices=lambda: select_choices(ORGANISATION_TYPES),
         validators=[InputRequired(message=_l("Choose the type of your organisation."))],
     )
     organisation = StringField(
@@ -73,7 +73,7 @@ class ProfileForm(FlaskForm):
     offers_ja = _long_text(_l("Our offers (Japanese)"))
     languages = MultiCheckboxField(
         _l("Meeting languages"),
-        choices=lambda: list(LANGUAGES.items()),
+        choices=lambda: select_choices(LANGUAGES),
         validators=[_at_least_one],
     )
     unavailable = MultiCheckboxField(_l("Slots I cannot meet in"), coerce=int, choices=[])
@@ -86,7 +86,7 @@ class RequestForm(FlaskForm):
         validators=[Length(max=2000, message=_l("Use at most %(max)d characters."))],
     )
     priority = SelectField(
-        _l("Priority"), coerce=int, default=2, choices=lambda: list(PRIORITIES.items())
+        _l("Priority"), coerce=int, default=2, choices=lambda: select_choices(PRIORITIES)
     )
 
 
@@ -140,7 +140,7 @@ def _an_outcome(form, field):
 class FollowUpForm(FlaskForm):
     outcome = SelectField(
         _l("Outcome"),
-        choices=lambda: [(o.value, label) for o, label in OUTCOMES.items()],
+        choices=lambda: select_choices(OUTCOMES),
         validate_choice=False,
         validators=[_an_outcome],
     )

@@ -11,7 +11,7 @@ from convention.accounts.access import login_required, organiser_required, roles
 from convention.accounts.models import Role
 from convention.events.models import Session, SessionKind
 from convention.extensions import db
-from convention.forms import attach_error
+from convention.forms import attach_error, select_choices
 from convention.htmx import redirect, render, wants_fragment
 from convention.matching import services
 from convention.matching.forms import (
@@ -120,7 +120,9 @@ def edit_profile():
         form.languages.data = profile.languages
         form.unavailable.data = [row.slot_id for row in profile.unavailable]
     slots = _edition_slots(edition)
-    form.unavailable.choices = [(slot.id, services.slot_label(slot)) for slot in slots]
+    form.unavailable.choices = select_choices(
+        (slot.id, services.slot_label(slot)) for slot in slots
+    )
     if form.validate_on_submit():
         try:
             profile = services.save_profile(registration, form.data)
@@ -412,7 +414,7 @@ def admin_coordinate():
     edition = _edition()
     profiles = services.coordination_choices(edition)
     form = CoordinateForm()
-    choices = [(p.id, f"{p.display_name} ({p.user.name})") for p in profiles]
+    choices = select_choices((p.id, f"{p.display_name} ({p.user.name})") for p in profiles)
     form.requester.choices = choices
     form.recipient.choices = choices
     if form.validate_on_submit():
@@ -446,8 +448,8 @@ def _board_context(session: Session, **extra) -> dict:
         interpreter_tables=sum(t.interpreter for t in tables),
     )
     move_form = MoveForm()
-    move_form.slot.choices = [(s.id, services.slot_label(s)) for s in slots]
-    move_form.table.choices = [(t.id, str(t.number)) for t in tables]
+    move_form.slot.choices = select_choices((s.id, services.slot_label(s)) for s in slots)
+    move_form.table.choices = select_choices((t.id, str(t.number)) for t in tables)
     board = services.board(session)
     return {
         "session": session,

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 from convention.posters.models import DECISION_LABELS
 from convention.posters.services import MAX_AUTHORS
 
@@ -68,7 +68,7 @@ class CallForm(FlaskForm):
     )
     languages = MultiCheckboxField(
         _l("Languages"),
-        choices=[(code, label) for code, label in LANGUAGE_LABELS.items()],
+        choices=select_choices(LANGUAGE_LABELS),
         invalid_choice_message=_l("Choose Japanese, English or both."),
     )
     title_max = IntegerField(
@@ -120,7 +120,7 @@ class SubmissionForm(FlaskForm):
     authors = FieldList(FormField(AuthorForm), min_entries=MAX_AUTHORS, max_entries=MAX_AUTHORS)
     presenter = RadioField(
         _l("Presenter"),
-        choices=[(str(i), str(i + 1)) for i in range(MAX_AUTHORS)],
+        choices=select_choices((str(i), str(i + 1)) for i in range(MAX_AUTHORS)),
         default="0",
         validate_choice=False,
     )
@@ -145,7 +145,6 @@ class DecisionForm(FlaskForm):
         _l("Decision"),
         _l("Choose a decision from the list."),
         coerce=str,
-        choices=[("", _l("Undecided"))]
-        + [(decision.value, label) for decision, label in DECISION_LABELS.items()],
+        choices=select_choices([("", _l("Undecided")), *DECISION_LABELS.items()]),
         validators=[Optional()],
     )

@@ -14,7 +14,7 @@ from convention.accounts.models import ParticipantCategory, Role, User
 from convention.events.models import Session, SessionKind
 from convention.events.services import current_edition
 from convention.extensions import db, get_by_id
-from convention.forms import attach_error
+from convention.forms import attach_error, select_choices
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
 from convention.posters import services
@@ -145,15 +145,17 @@ def _own(submission_id: int) -> Submission:
 
 def _submission_form(call, submission: Submission | None = None) -> SubmissionForm:
     form = SubmissionForm()
-    form.language.choices = [
+    form.language.choices = select_choices(
         (code, LANGUAGE_LABELS.get(code, code)) for code in call.language_codes
-    ]
-    form.track_id.choices = [("", _("Choose a track"))] + [
-        (track.id, localized(track, "name")) for track in call.tracks
-    ]
-    form.university_id.choices = [("", _("Choose your university"))] + [
-        (u.id, localized(u, "name")) for u in services.universities()
-    ]
+    )
+    form.track_id.choices = select_choices(
+        [("", _("Choose a track"))]
+        + [(track.id, localized(track, "name")) for track in call.tracks]
+    )
+    form.university_id.choices = select_choices(
+        [("", _("Choose your university"))]
+        + [(u.id, localized(u, "name")) for u in services.universities()]
+    )
     if request.method == "GET" and submission is not None:
         data = services.data_of(submission)
         for name in services.PLAIN_FIELDS:
@@ -448,10 +450,16 @@ def call_settings():
         .where(Session.edition_id == edition.id, Session.kind == SessionKind.POSTER)
         .order_by(Session.starts_at)
     ).all()
-    form.session_id.choices = [("", _("No poster session yet"))] + [
-        (session.id, f"{localized(session, 'title')} ({local(session.starts_at):%Y-%m-%d %H:%M})")
-        for session in sessions
-    ]
+    form.session_id.choices = select_choices(
+        [("", _("No poster session yet"))]
+        + [
+            (
+                session.id,
+                f"{localized(session, 'title')} ({local(session.starts_at):%Y-%m-%d %H:%M})",
+            )
+            for session in sessions
+        ]
+    )
     if request.method == "GET" and call is not None:
         for name in ("opens_at", "deadline", "review_opens_at", "review_closes_at"):
             getattr(form, name).data = local(getattr(call, name)).replace(tzinfo=None)
@@ -553,11 +561,14 @@ def _submission_page(submission: Submission, *, assign_form=None, decision_form=
     call = submission.call
     assign_form = assign_form or AssignForm()
     assigned = {a.reviewer_id for a in submission.assignments}
-    assign_form.reviewer_id.choices = [("", _("Choose a reviewer"))] + [
-        (user.id, user.name or user.email)
-        for user in services.reviewers()
-        if user.id not in assigned
-    ]
+    assign_form.reviewer_id.choices = select_choices(
+        [("", _("Choose a reviewer"))]
+        + [
+            (user.id, user.name or user.email)
+            for user in services.reviewers()
+            if user.id not in assigned
+        ]
+    )
     decision_form = decision_form or DecisionForm(
         decision=submission.decision.value if submission.decision else ""
     )

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS, email_field, new_password_field
 from convention.countries import country_choices
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 from convention.registration.services import SECTORS, STUDY_YEARS, TEXT_LIMITS
 
 STUDY_YEAR_LABELS = {
@@ -62,7 +62,7 @@ class AnswerFields:
     country = SelectField(_l("Country or region"), choices=country_choices, default="JP")
     sector = SelectField(
         _l("Sector"),
-        choices=[("", _l("— Choose —"))] + list(SECTORS.items()),
+        choices=select_choices([("", _l("— Choose —")), *SECTORS.items()]),
         default="",
     )
     dietary_needs = _text(_l("Dietary requirements"), "dietary_needs", area=True)
@@ -75,7 +75,7 @@ class AnswerFields:
     faculty = _text(_l("Faculty or department"), "faculty")
     study_year = SelectField(
         _l("Year of study"),
-        choices=[("", _l("— Choose —"))] + list(STUDY_YEAR_LABELS.items()),
+        choices=select_choices([("", _l("— Choose —")), *STUDY_YEAR_LABELS.items()]),
         default="",
     )
     consent_share_with_sponsors = BooleanField(
@@ -131,7 +131,9 @@ class VisitorRegistrationForm(RegistrationForm):
         render_kw={"autocomplete": "name"},
     )
     language = SelectField(
-        _l("Preferred language"), choices=[("ja", "日本語"), ("en", "English")], default="ja"
+        _l("Preferred language"),
+        choices=select_choices([("ja", "日本語"), ("en", "English")]),
+        default="ja",
     )
 
 
@@ -176,7 +178,7 @@ class TicketTypeForm(FlaskForm):
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
     category = SelectField(
         _l("Participant category"),
-        choices=[(category.value, label) for category, label in CATEGORY_LABELS.items()],
+        choices=select_choices(CATEGORY_LABELS),
     )
     price = IntegerField(
         _l("Price in yen (tax included, 0 = free)"),

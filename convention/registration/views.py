@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from convention import pdf
 from convention.accounts import services as accounts
@@ -28,7 +29,7 @@ from convention.countries import country_name
 from convention.events.models import Session
 from convention.events.services import current_edition
 from convention.extensions import db, limiter
-from convention.forms import attach_error, distinct_ids
+from convention.forms import attach_error, distinct_ids, select_choices
 from convention.htmx import is_htmx, redirect, render
 from convention.i18n import localized
 from convention.registration import services
@@ -62,7 +63,7 @@ def _attach(form, error) -> None:
     attach_error(form, error, aliases={"university_id": "university"})
 
 
-def _university_choices() -> list[tuple[str, str]]:
+def _university_choices() -> list[SelectChoice]:
     universities = db.session.scalars(
         select(University).order_by(University.in_city.desc(), University.name_en)
     ).all()
@@ -73,7 +74,7 @@ def _university_choices() -> list[tuple[str, str]]:
             label = _("%(name)s (in the city)", name=label)
         choices.append((str(university.id), label))
     choices.append(("other", _("Other (type its name)")))
-    return choices
+    return select_choices(choices)
 
 
 def _ticket_label(ticket_type: TicketType) -> str:
@@ -85,7 +86,7 @@ def _registration_form(edition, code: str | None):
     form_class = RegistrationForm if current_user.is_authenticated else VisitorRegistrationForm
     form = form_class()
     types = services.ticket_types_on_offer(edition, code)
-    form.ticket_type.choices = [(str(t.id), _ticket_label(t)) for t in types]
+    form.ticket_type.choices = select_choices((str(t.id), _ticket_label(t)) for t in types)
     form.university.choices = _university_choices()
     if not form.is_submitted() and hasattr(form, "language"):
         form.language.data = str(get_locale() or "ja")  # the language the visitor reads
@@ -767,7 +768,8 @@ def session_capacity(session_id: int):
 def message_segment():
     edition = _edition()
     form = MessageForm()
-    form.segment.choices = services.segments(edition)
+    segments = services.segments(edition)
+    form.segment.choices = select_choices(segments)
     if form.validate_on_submit():
         try:
             count = services.message_segment(
@@ -780,7 +782,7 @@ def message_segment():
             flash(_("%(count)d messages are on their way.", count=count), "success")
             return redirect(url_for("registration_admin.message_segment"))
     preview = None
-    if form.segment.data and form.segment.data in dict(form.segment.choices):
+    if form.segment.data and form.segment.data in dict(segments):
         preview = len(services.segment_recipients(edition, form.segment.data))
     return (
         render_template("registration/admin/message.html", form=form, preview=preview),

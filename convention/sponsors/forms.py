@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 from convention.sponsors.models import LeadRating, LogoSize
 
 # The columns are 32-bit integers: a larger number is refused beside its field, not a 500.
@@ -72,7 +72,7 @@ class ApplicationForm(FlaskForm):
     )
     language = SelectField(
         _l("Language of invoices and emails"),
-        choices=[("ja", "日本語"), ("en", "English")],
+        choices=select_choices([("ja", "日本語"), ("en", "English")]),
         default="ja",
     )
 
@@ -101,12 +101,14 @@ class ProfileForm(FlaskForm):
     )
 
 
-RATING_CHOICES = [
-    ("", _l("not rated")),
-    (LeadRating.HOT.value, _l("hot")),
-    (LeadRating.WARM.value, _l("warm")),
-    (LeadRating.COLD.value, _l("cold")),
-]
+RATING_CHOICES = select_choices(
+    [
+        ("", _l("not rated")),
+        (LeadRating.HOT.value, _l("hot")),
+        (LeadRating.WARM.value, _l("warm")),
+        (LeadRating.COLD.value, _l("cold")),
+    ]
+)
 
 
 class LeadForm(FlaskForm):
@@ -129,7 +131,7 @@ class TierForm(FlaskForm):
     quantity = _whole_number(_l("How many are for sale"), required=False)
     logo_size = SelectField(
         _l("Logo on the sponsors page"),
-        choices=[(size.value, label) for size, label in LOGO_SIZE_LABELS.items()],
+        choices=select_choices(LOGO_SIZE_LABELS),
     )
     complimentary_passes = _whole_number(_l("Complimentary passes"), required=False, default=0)
     included_booths = _whole_number(_l("Booths included"), required=False, default=0)

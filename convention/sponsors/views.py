@@ -22,6 +22,7 @@ from convention.accounts.access import login_required, organiser_required
 from convention.events.services import current_edition
 from convention.extensions import db
 from convention.forms import attach_error as _attach
+from convention.forms import select_choices
 from convention.htmx import redirect, render, wants_fragment
 from convention.i18n import localized
 from convention.registration.services import STATUS_LABELS as REGISTRATION_STATUS_LABELS
@@ -127,10 +128,11 @@ def _application_form(edition):
     form = ApplicationForm()
     tiers = services.tiers_of(edition)
     left = services.tier_places_left(tiers)
-    form.tier.choices = [("", _("No sponsorship tier (booths only)"))] + [
-        (str(t.id), localized(t, "name")) for t in tiers
-    ]
-    form.booths.choices = [(str(b.id), b.code) for b in services.booths_of(edition)]
+    form.tier.choices = select_choices(
+        [("", _("No sponsorship tier (booths only)"))]
+        + [(str(t.id), localized(t, "name")) for t in tiers]
+    )
+    form.booths.choices = select_choices((str(b.id), b.code) for b in services.booths_of(edition))
     if not form.is_submitted():
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
