@@ -68,6 +68,10 @@ def select_choices(options: Mapping | Iterable[tuple]) -> list[SelectChoice]:
     ]
 
 
+# Each language in its own name, so that a reader of either finds theirs.
+LANGUAGE_CHOICES = select_choices([("ja", "日本語"), ("en", "English")])
+
+
 def attach_error(form, error, field: str | None = None, aliases: dict[str, str] | None = None):
     """Show a service's refusal beside the form field it names (`field`, else the error's own
     `field` attribute, renamed by `aliases` where the service and the form differ), or above

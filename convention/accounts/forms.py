@@ -7,7 +7,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length
 from convention.accounts.models import ParticipantCategory
 from convention.accounts.services import MIN_PASSWORD_LENGTH
 from convention.countries import country_choices
-from convention.forms import FlaskForm, select_choices
+from convention.forms import LANGUAGE_CHOICES, FlaskForm, select_choices
 
 CATEGORY_LABELS = {
     ParticipantCategory.GENERAL: _l("General / citizen"),
@@ -19,8 +19,6 @@ CATEGORY_LABELS = {
     ParticipantCategory.SPONSOR_STAFF: _l("Sponsor staff"),
     ParticipantCategory.EXHIBITOR: _l("Exhibitor"),
 }
-
-LANGUAGE_CHOICES = select_choices([("ja", "日本語"), ("en", "English")])
 
 
 def new_password_field(label):

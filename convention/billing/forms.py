@@ -15,15 +15,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from convention.billing import tnumber
 from convention.billing.models import AccountType, PaymentMethod, PaymentSource, ProductFamily
-from convention.forms import FlaskForm, Form
+from convention.forms import FlaskForm, Form, select_choices
 from convention.money import parse_yen
 
-LANGUAGE_CHOICES = [SelectChoice("ja", _l("Japanese")), SelectChoice("en", _l("English"))]
+TAX_RATE_CHOICES = select_choices((rate, f"{rate}%") for rate in ("10", "8", "0"))
+INVOICE_LANGUAGE_CHOICES = select_choices([("ja", _l("Japanese")), ("en", _l("English"))])
 
 FAMILY_LABELS = {
     ProductFamily.SPONSORSHIP: _l("Sponsorship"),
@@ -96,10 +96,12 @@ class IssuerForm(FlaskForm):
     bank_branch = StringField(_l("Branch"), [InputRequired(), Length(max=100)], filters=[_strip])
     account_type = SelectField(
         _l("Account type"),
-        choices=[
-            SelectChoice(AccountType.ORDINARY.value, _l("Ordinary (普通)")),
-            SelectChoice(AccountType.CURRENT.value, _l("Current (当座)")),
-        ],
+        choices=select_choices(
+            [
+                (AccountType.ORDINARY, _l("Ordinary (普通)")),
+                (AccountType.CURRENT, _l("Current (当座)")),
+            ]
+        ),
     )
     account_number = StringField(
         _l("Account number"), [InputRequired(), Length(min=4, max=20)], filters=[_strip]
@@ -113,7 +115,7 @@ class IssuerForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    language = SelectField(_l("Language of the invoice"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language of the invoice"), choices=INVOICE_LANGUAGE_CHOICES)
     series = SelectField(_l("Numbering series"), choices=[], validate_choice=False)
     email = BooleanField(_l("Email the invoice to the buyer"), default=True)
 
@@ -129,9 +131,7 @@ class PaymentForm(FlaskForm):
     received_on = DateField(_l("Received on"), [InputRequired()])
     payer_name = StringField(_l("Payer name"), [Optional(), Length(max=200)], filters=[_strip])
     reference = StringField(_l("Reference"), [Optional(), Length(max=200)], filters=[_strip])
-    method = SelectField(
-        _l("Method"), choices=[SelectChoice(m.value, label) for m, label in METHOD_LABELS.items()]
-    )
+    method = SelectField(_l("Method"), choices=select_choices(METHOD_LABELS))
 
 
 class CancelForm(FlaskForm):
@@ -170,7 +170,7 @@ class OrderForm(FlaskForm):
 
     family = SelectField(
         _l("Product family"),
-        choices=[SelectChoice(f.value, label) for f, label in FAMILY_LABELS.items()],
+        choices=select_choices(FAMILY_LABELS),
     )
     buyer_organisation = StringField(
         _l("Organisation"), [Optional(), Length(max=200)], filters=[_strip]
@@ -180,7 +180,7 @@ class OrderForm(FlaskForm):
     )
     buyer_email = EmailField(_l("Email"), [InputRequired(), Email()], filters=[_strip])
     buyer_address = StringField(_l("Address"), [Optional(), Length(max=400)], filters=[_strip])
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language"), choices=INVOICE_LANGUAGE_CHOICES)
     description_ja = StringField(
         _l("Description (Japanese)"), [InputRequired(), Length(max=300)], filters=[_strip]
     )
@@ -199,7 +199,7 @@ class OrderForm(FlaskForm):
     )
     tax_rate = SelectField(
         _l("Tax rate"),
-        choices=[SelectChoice("10", "10%"), SelectChoice("8", "8%"), SelectChoice("0", "0%")],
+        choices=TAX_RATE_CHOICES,
         default="10",
     )
 
@@ -220,7 +220,7 @@ class LineForm(Form):
     )
     tax_rate = SelectField(
         _l("Tax rate"),
-        choices=[SelectChoice("10", "10%"), SelectChoice("8", "8%"), SelectChoice("0", "0%")],
+        choices=TAX_RATE_CHOICES,
         default="10",
     )
 
@@ -240,7 +240,7 @@ class DraftForm(FlaskForm):
     )
     buyer_email = EmailField(_l("Email"), [InputRequired(), Email()], filters=[_strip])
     buyer_address = StringField(_l("Address"), [Optional(), Length(max=400)], filters=[_strip])
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language"), choices=INVOICE_LANGUAGE_CHOICES)
     prices_include_tax = BooleanField(_l("Unit prices include consumption tax"))
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=30)
 

@@ -19,7 +19,7 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 
 from convention.events.models import SessionKind, SessionLanguage, Visibility
 from convention.events.services import KIND_LABELS, LANGUAGE_LABELS, VISIBILITY_LABELS
-from convention.forms import FlaskForm
+from convention.forms import FlaskForm, select_choices
 
 SLUG_HINT = _l("Used in web addresses: lower-case letters, digits and hyphens.")
 
@@ -87,7 +87,7 @@ class SessionForm(FlaskForm):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
+        choices=select_choices(KIND_LABELS),
         default=SessionKind.SEMINAR.value,
     )
     title_ja = StringField(
@@ -117,16 +117,12 @@ class SessionForm(FlaskForm):
     )
     language = SelectField(
         _l("Language"),
-        choices=[
-            SelectChoice(language.value, label) for language, label in LANGUAGE_LABELS.items()
-        ],
+        choices=select_choices(LANGUAGE_LABELS),
         default=SessionLanguage.JA.value,
     )
     visibility = SelectField(
         _l("Visibility"),
-        choices=[
-            SelectChoice(visibility.value, label) for visibility, label in VISIBILITY_LABELS.items()
-        ],
+        choices=select_choices(VISIBILITY_LABELS),
         default=Visibility.PUBLIC.value,
     )
     description_ja = TextAreaField(_l("Description (Japanese)"), filters=[_strip])

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS, email_field, new_password_field
 from convention.countries import country_choices
-from convention.forms import FlaskForm, select_choices
+from convention.forms import LANGUAGE_CHOICES, FlaskForm, select_choices
 from convention.registration.services import SECTORS, STUDY_YEARS, TEXT_LIMITS
 
 STUDY_YEAR_LABELS = {
@@ -132,7 +132,7 @@ class VisitorRegistrationForm(RegistrationForm):
     )
     language = SelectField(
         _l("Preferred language"),
-        choices=select_choices([("ja", "日本語"), ("en", "English")]),
+        choices=LANGUAGE_CHOICES,
         default="ja",
     )
 

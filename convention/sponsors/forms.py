@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from convention.forms import FlaskForm, select_choices
+from convention.forms import LANGUAGE_CHOICES, FlaskForm, select_choices
 from convention.sponsors.models import LeadRating, LogoSize
 
 # The columns are 32-bit integers: a larger number is refused beside its field, not a 500.
@@ -72,7 +72,7 @@ class ApplicationForm(FlaskForm):
     )
     language = SelectField(
         _l("Language of invoices and emails"),
-        choices=select_choices([("ja", "日本語"), ("en", "English")]),
+        choices=LANGUAGE_CHOICES,
         default="ja",
     )
 
