@@ -368,6 +368,9 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
         # Plain text between the buttons, not a button itself.
         expect(status).to_have_css("border-top-style", "none")
         expect(status).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+        # A moment stays on one line ("2026/12/04 | 04:09" broke in its narrow column).
+        registered_on = results.locator("tbody tr").first.locator("td").last
+        assert registered_on.evaluate(LINES) == 1, registered_on.text_content()
         if size == "desktop":  # every column in view, none past the page's column
             column = results.bounding_box()
             last = results.locator("thead th").last.bounding_box()
