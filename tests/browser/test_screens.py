@@ -306,6 +306,19 @@ LINES = """element => {
   return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
 }"""
 
+# The links whose text has a word broken over two lines.
+WORDS_SPLIT = """links => links.filter(link => {
+  const text = link.firstChild;
+  let start = 0;
+  return text.data.split(" ").some(word => {
+    const range = document.createRange();
+    range.setStart(text, start);
+    range.setEnd(text, start + word.length);
+    start += word.length + 1;
+    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size > 1;
+  });
+}).map(link => link.textContent)"""
+
 # The tops of a KPI row heading's circled number and of the first character of its name.
 MARK_AND_NAME_TOPS = """th => {
   const text = th.firstChild, mark = document.createRange(), name = document.createRange();
@@ -371,6 +384,9 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
         # A moment stays on one line ("2026/12/04 | 04:09" broke in its narrow column).
         registered_on = results.locator("tbody tr").first.locator("td").last
         assert registered_on.evaluate(LINES) == 1, registered_on.text_content()
+        # A name breaks between family and given name, if at all ("デモ 参加/者" broke).
+        names = results.locator("tbody tr > td:first-child > a")
+        assert names.evaluate_all(WORDS_SPLIT) == []
         if size == "desktop":  # every column in view, none past the page's column
             column = results.bounding_box()
             last = results.locator("thead th").last.bounding_box()
