@@ -409,6 +409,11 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
         # A busy table is wide enough to read (it was squeezed to ~120px, a word a line).
         for cell in organiser.locator("#board td:has(.tag)").all():
             assert cell.bounding_box()["width"] >= 160, cell.text_content()
+        if language == "ja":  # the label stays whole ("通訳が/必要" split)
+            needs = organiser.locator("#board td small").filter(has_text=re.compile("^通訳が必要$"))
+            expect(needs).not_to_have_count(0)
+            for label in needs.all():
+                assert label.evaluate(LINES) == 1, label.text_content()
         fits_the_width(organiser)
         shoot(organiser, f"demo-board-{language}", size)
 
