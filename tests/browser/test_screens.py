@@ -337,6 +337,9 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
     if size == "phone":  # the sector links are tap targets, like back links and action rows
         for tag in tags.all()[:6]:
             assert tag.bounding_box()["height"] >= 44, f"{tag.text_content()} is too short"
+        # So are the language links at the foot of a card.
+        for link in attendee.locator(".profile-card > p:last-child > a").all()[:6]:
+            assert link.bounding_box()["height"] >= 44, f"{link.text_content()} is too short"
     fits_the_width(attendee)
     shoot(attendee, "demo-directory", size)
 
