@@ -164,11 +164,16 @@ def _handle_csrf_error(error: CSRFError):
     )
 
 
-def _refuse_nul_in_query() -> None:
-    """No link of the app, and no form a person fills in, puts a NUL character in a query
-    string; PostgreSQL cannot compare text with one. Such a link is forged: 400."""
-    if any("\x00" in key + value for key, value in request.args.items(multi=True)):
-        abort(400)
+def _drop_nul_from_query() -> None:
+    """A NUL character in the query string is dropped, as if it had not been typed: a search
+    pasted or a link mangled can carry one, PostgreSQL cannot compare text with it, and the
+    person should get their page (with the results for the rest of what they typed), not an
+    error. Every view then reads the arguments without it."""
+    pairs = list(request.args.items(multi=True))
+    if any("\x00" in key + value for key, value in pairs):
+        request.args = request.parameter_storage_class(
+            [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in pairs]
+        )
 
 
 def _handle_unexpected(error: Exception):
@@ -266,7 +271,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
-    app.before_request(_refuse_nul_in_query)
+    app.before_request(_drop_nul_from_query)
     if not app.testing and not app.debug:
         app.register_error_handler(Exception, _handle_unexpected)
     app.after_request(add_vary)
