@@ -24,6 +24,8 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -162,11 +164,16 @@ def _handle_csrf_error(error: CSRFError):
     )
 
 
-def _refuse_nul_in_query() -> None:
-    """No link of the app, and no form a person fills in, puts a NUL character in a query
-    string; PostgreSQL cannot compare text with one. Such a link is forged: 400."""
-    if any("\x00" in key + value for key, value in request.args.items(multi=True)):
-        abort(400)
+def _drop_nul_from_query() -> None:
+    """A NUL character in the query string is dropped, as if it had not been typed: a search
+    pasted or a link mangled can carry one, PostgreSQL cannot compare text with it, and the
+    person should get their page (with the results for the rest of what they typed), not an
+    error. Every view then reads the arguments without it."""
+    pairs = list(request.args.items(multi=True))
+    if any("\x00" in key + value for key, value in pairs):
+        request.args = request.parameter_storage_class(
+            [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in pairs]
+        )
 
 
 def _handle_unexpected(error: Exception):
@@ -218,6 +225,20 @@ def format_local(moment: datetime | None, pattern: str = "medium") -> str:
     return format_datetime(local(moment), pattern, rebase=False)
 
 
+@pass_eval_context
+def _local_filter(eval_ctx, moment: datetime | None, pattern: str = "medium", element: bool = True):
+    """The `local` filter: format_local's text, which a page wraps in a <time> element naming
+    the moment; app.css keeps one in a table cell on one line (a narrow column broke Japanese
+    moments between the date and the time). Text emails get the bare text, and so does a
+    template that writes its own <time> around more words (element=False)."""
+    text = format_local(moment, pattern)
+    if not text or not element or not eval_ctx.autoescape:
+        return text
+    return Markup('<time datetime="{}">{}</time>').format(
+        local(moment).isoformat(timespec="seconds"), text
+    )
+
+
 def add_nav(app: Flask, area: str, endpoint: str, label, *roles) -> None:
     """Features add their links here: area "main" (everyone), "staff" (back-office bar) or
     "home" (buttons on the start page). With roles, only users holding one see the link; a
@@ -250,11 +271,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
-    app.before_request(_refuse_nul_in_query)
+    app.before_request(_drop_nul_from_query)
     if not app.testing and not app.debug:
         app.register_error_handler(Exception, _handle_unexpected)
     app.after_request(add_vary)
-    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["local"] = _local_filter
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["format_date"] = format_date
     app.jinja_env.filters["day"] = format_day

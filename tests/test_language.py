@@ -104,3 +104,23 @@ def test_a_moment_names_its_month_in_english_and_has_no_seconds(app, language, w
     with app.test_request_context(), force_locale(language):
         assert format_local(moment) == format_local(moment, "short") == written
         assert format_local(moment, "HH:mm:ss") == "13:30:00"  # an explicit pattern as asked
+
+
+def test_a_moment_on_a_page_is_a_time_element_and_plain_text_in_an_email(app):
+    """The `local` filter names the moment in a <time> on a page (app.css keeps one in a table
+    cell on one line); a text email, or a template that writes its own <time>, gets the text."""
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    moment = datetime(2026, 12, 3, 4, 30, tzinfo=UTC)
+    with app.test_request_context(), force_locale("ja"):
+        page = render_template_string("{{ moment|local }}", moment=moment)
+        assert page == '<time datetime="2026-12-03T13:30:00+09:00">2026/12/03 13:30</time>'
+        bare = render_template_string('{{ moment|local("HH:mm", element=False) }}', moment=moment)
+        assert bare == "13:30"
+        email = app.jinja_env.from_string(
+            "{% autoescape false %}{{ moment|local }}{% endautoescape %}"
+        )
+        assert email.render(moment=moment) == "2026/12/03 13:30"

@@ -306,6 +306,19 @@ LINES = """element => {
   return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
 }"""
 
+# The links whose text has a word broken over two lines.
+WORDS_SPLIT = """links => links.filter(link => {
+  const text = link.firstChild;
+  let start = 0;
+  return text.data.split(" ").some(word => {
+    const range = document.createRange();
+    range.setStart(text, start);
+    range.setEnd(text, start + word.length);
+    start += word.length + 1;
+    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size > 1;
+  });
+}).map(link => link.textContent)"""
+
 # The tops of a KPI row heading's circled number and of the first character of its name.
 MARK_AND_NAME_TOPS = """th => {
   const text = th.firstChild, mark = document.createRange(), name = document.createRange();
@@ -324,6 +337,9 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
     if size == "phone":  # the sector links are tap targets, like back links and action rows
         for tag in tags.all()[:6]:
             assert tag.bounding_box()["height"] >= 44, f"{tag.text_content()} is too short"
+        # So are the language links at the foot of a card.
+        for link in attendee.locator(".profile-card > p:last-child > a").all()[:6]:
+            assert link.bounding_box()["height"] >= 44, f"{link.text_content()} is too short"
     fits_the_width(attendee)
     shoot(attendee, "demo-directory", size)
 
@@ -368,6 +384,12 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
         # Plain text between the buttons, not a button itself.
         expect(status).to_have_css("border-top-style", "none")
         expect(status).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+        # A moment stays on one line ("2026/12/04 | 04:09" broke in its narrow column).
+        registered_on = results.locator("tbody tr").first.locator("td").last
+        assert registered_on.evaluate(LINES) == 1, registered_on.text_content()
+        # A name breaks between family and given name, if at all ("デモ 参加/者" broke).
+        names = results.locator("tbody tr > td:first-child > a")
+        assert names.evaluate_all(WORDS_SPLIT) == []
         if size == "desktop":  # every column in view, none past the page's column
             column = results.bounding_box()
             last = results.locator("thead th").last.bounding_box()
@@ -390,6 +412,11 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
         # A busy table is wide enough to read (it was squeezed to ~120px, a word a line).
         for cell in organiser.locator("#board td:has(.tag)").all():
             assert cell.bounding_box()["width"] >= 160, cell.text_content()
+        if language == "ja":  # the label stays whole ("通訳が/必要" split)
+            needs = organiser.locator("#board td small").filter(has_text=re.compile("^通訳が必要$"))
+            expect(needs).not_to_have_count(0)
+            for label in needs.all():
+                assert label.evaluate(LINES) == 1, label.text_content()
         fits_the_width(organiser)
         shoot(organiser, f"demo-board-{language}", size)
 
