@@ -78,3 +78,18 @@ def test_pages_come_out_in_japanese(client):
     response = client.get("/account/login", headers={"Accept-Language": "ja"})
     assert "ログイン" in response.text
     assert '<html lang="ja"' in response.text
+
+
+def test_a_things_name_and_a_persons_name_differ_in_japanese(app, organiser_client, organiser):
+    """名称 heads a column of editions or tickets; 氏名 is only a person's name."""
+    from convention.extensions import db
+    from tests.factories import make_edition
+
+    make_edition(is_current=True)
+    organiser.language = "ja"
+    db.session.commit()
+    for path in ("/admin/editions/", "/admin/ticket-types"):
+        head = organiser_client.get(path).text.split("</thead>")[0]
+        assert "<th>名称</th>" in head and "氏名" not in head, path
+    head = organiser_client.get("/admin/registrations").text.split("</thead>")[0]
+    assert "<th>氏名</th>" in head
