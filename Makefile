@@ -52,7 +52,7 @@ serve: $(BIN)/activate translations
 
 test: $(VENV)/.test-extras translations
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 test-fast: $(VENV)/.test-extras translations
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" --backends sqlite

@@ -26,7 +26,7 @@ def test_outbox_fragment_for_htmx(organiser_client, queue_message):
         "/admin/outbox/", headers={"HX-Request": "true", "HX-Target": "messages"}
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<table class="table" id="messages">')
+    assert response.text.lstrip().startswith('<div class="table-wrap" id="messages">')
     assert "<html" not in response.text
     assert "someone@example.org" in response.text
 
