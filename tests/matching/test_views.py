@@ -509,3 +509,18 @@ def test_meetings_of_another_edition_are_404_and_stay_as_they_were(
         FollowUpOutcome.PROPOSAL
     ]
     assert services.kpi_deals([old.id]) == 0
+
+
+def test_a_list_reads_with_the_languages_own_separator(me_client, pair, make_profile):
+    """English joins a profile's languages with ", ", Japanese with "、"."""
+    profile = make_profile("Cebu Water", country="PH", languages=("en", "tl"))
+    reader = pair[1].user
+    shown = {}
+    for language in ("en", "ja"):
+        reader.language = language
+        db.session.commit()
+        page = me_client.get(f"/matching/p/{profile.id}")
+        assert page.status_code == 200
+        shown[language] = page.text
+    assert "English, Filipino" in shown["en"]
+    assert "英語、フィリピン語" in shown["ja"]
