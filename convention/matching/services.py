@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import icalendar
 from flask import current_app
@@ -1478,6 +1478,56 @@ def board(session: Session) -> dict[tuple[int, int], Meeting]:
         .where(MatchingSlot.session_id == session.id)
     )
     return {(m.slot_id, m.table_id): m for m in meetings}
+
+
+@dataclass(frozen=True, eq=False)
+class DoorSlot:
+    """One time at the matching tables, with its published meetings in table order (those of
+    parallel sessions, which share the time, one session after the other)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    meetings: list[Meeting]
+
+    @property
+    def key(self) -> str:
+        """The slot's name in a link: its start in the event's time, e.g. 2026-12-04T13:00."""
+        return local(self.starts_at).strftime("%Y-%m-%dT%H:%M")
+
+    @property
+    def day(self) -> date:
+        return local(self.starts_at).date()
+
+    @property
+    def marked(self) -> int:
+        return sum(1 for meeting in self.meetings if meeting.status in MARKED_STATUSES)
+
+    def underway(self, now=None) -> bool:
+        return self.starts_at <= (now or utcnow()) < self.ends_at
+
+
+def door_slots(edition: Edition) -> list[DoorSlot]:
+    """The edition's published meetings, slot by slot in time order."""
+    meetings = db.session.scalars(
+        select(Meeting)
+        .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
+        .join(MatchingTable, MatchingTable.id == Meeting.table_id)
+        .where(Meeting.edition_id == edition.id, Meeting.status.in_(PUBLISHED_STATUSES))
+        .order_by(MatchingSlot.starts_at, MatchingSlot.session_id, MatchingTable.number)
+    )
+    by_start: dict[datetime, DoorSlot] = {}
+    for meeting in meetings:
+        slot = meeting.slot
+        entry = by_start.setdefault(slot.starts_at, DoorSlot(slot.starts_at, slot.ends_at, []))
+        entry.meetings.append(meeting)
+    return list(by_start.values())
+
+
+def slot_at(slots: list[DoorSlot], now=None) -> DoorSlot | None:
+    """The slot the door needs first: the one in progress, else the next to start, else (the
+    day is over) the last one, whose marks may still need correcting."""
+    now = now or utcnow()
+    return next((entry for entry in slots if now < entry.ends_at), slots[-1] if slots else None)
 
 
 @dataclass(frozen=True)

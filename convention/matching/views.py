@@ -321,21 +321,25 @@ def follow_up(meeting_id: int):
 @bp.get("/door")
 @roles_required(Role.DOOR_STAFF)
 def door():
-    edition = _edition()
-    meetings = list(
-        db.session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.edition_id == edition.id,
-                Meeting.status.in_(
-                    (MeetingStatus.SCHEDULED, MeetingStatus.HELD, MeetingStatus.NO_SHOW)
-                ),
-            )
-            .join(Meeting.slot)
-            .order_by(*services.board_order())
-        )
+    """One slot's tables at a time, the one in progress first (or every slot, slot=all): at
+    the tables nobody scrolls past the morning to find the meeting in front of them."""
+    slots = services.door_slots(_edition())
+    current = services.slot_at(slots)
+    wanted = request.args.get("slot", "")
+    if wanted == "all":
+        shown = slots
+    else:
+        # An unknown slot (a stale link, a re-published schedule) shows the current one.
+        chosen = next((entry for entry in slots if entry.key == wanted), current)
+        shown = [chosen] if chosen else []
+    return render(
+        "matching/door.html",
+        slots=slots,
+        shown=shown,
+        current=current,
+        showing_all=wanted == "all",
+        shown_day=shown[0].day if shown else None,
     )
-    return render("matching/door.html", meetings=meetings)
 
 
 @bp.post("/door/from-checkins")
@@ -350,7 +354,7 @@ def door_from_checkins():
         ),
         "success",
     )
-    return redirect(url_for("matching.door"))
+    return redirect(safe_referrer(url_for("matching.door")))
 
 
 @bp.post("/meetings/<int:meeting_id>/mark/<any(held,no_show,scheduled):status>")

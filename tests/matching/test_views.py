@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import icalendar
 import pytest
+from sqlalchemy import select
 
 from convention.extensions import db
 from convention.matching import services
@@ -215,9 +218,67 @@ def test_the_door_clears_a_mark_made_by_mistake(door_client, attendee_client, pu
     assert "Mark cleared." in page.text
 
 
-def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, published):
-    from datetime import timedelta
+@pytest.fixture
+def three_slots(matching_session, grid, pair, make_profile):
+    """Hama Energy KK meets three cities: three published meetings, one per slot, in order."""
+    host = pair[0]
+    for guest in (pair[1], make_profile("Cebu City"), make_profile("Penang City")):
+        services.respond(services.send_request(host, guest), guest, accept=True)
+    services.schedule_session(matching_session, time_limit=5)
+    services.publish(matching_session)
+    return sorted(
+        db.session.scalars(select(Meeting).where(Meeting.edition_id == host.edition_id)),
+        key=lambda meeting: meeting.slot.starts_at,
+    )
 
+
+def test_the_door_sees_the_slot_in_progress_first(app, door_staff, three_slots):
+    import time_machine
+
+    first, second, third = three_slots
+    with time_machine.travel(second.slot.starts_at + timedelta(minutes=5), tick=False):
+        client = login(app.test_client(), door_staff)
+        page = client.get("/matching/door")
+        everything = client.get("/matching/door?slot=all")
+        chosen = client.get(f"/matching/door?slot={services.door_slots(second.edition)[0].key}")
+        stale = client.get("/matching/door?slot=2020-01-01T09:00")
+    assert page.status_code == 200 and "In progress" in page.text
+    shown = [meeting for meeting in three_slots if f'id="meeting-{meeting.id}"' in page.text]
+    assert shown == [second]
+    # Every slot is a link, with how many of its meetings are marked; the chosen one is current.
+    assert page.text.count("0/1 marked") == 3
+    assert all(f'id="meeting-{m.id}"' in everything.text for m in three_slots)
+    assert (
+        f'id="meeting-{first.id}"' in chosen.text and f'id="meeting-{second.id}"' not in chosen.text
+    )
+    # A link to a slot that is no longer there shows the current one.
+    assert stale.status_code == 200 and f'id="meeting-{second.id}"' in stale.text
+
+
+def test_the_door_sees_the_next_slot_before_and_the_last_after(app, door_staff, three_slots):
+    import time_machine
+
+    first, _, third = three_slots
+    slots = services.door_slots(first.edition)
+    assert [entry.meetings for entry in slots] == [[meeting] for meeting in three_slots]
+    before, after = (
+        first.slot.starts_at - timedelta(hours=1),
+        third.slot.ends_at + timedelta(hours=1),
+    )
+    assert services.slot_at(slots, before).meetings == [first]
+    assert services.slot_at(slots, after).meetings == [third]
+    assert services.slot_at([], before) is None
+    with time_machine.travel(before, tick=False):
+        page = login(app.test_client(), door_staff).get("/matching/door")
+    assert f'id="meeting-{first.id}"' in page.text and '<span class="tag">Next</span>' in page.text
+    assert "In progress" not in page.text
+    with time_machine.travel(after, tick=False):
+        services.mark(third, MeetingStatus.HELD, door_staff)  # the last slot, now marked
+        page = login(app.test_client(), door_staff).get("/matching/door")
+    assert f'id="meeting-{third.id}"' in page.text and "1/1 marked" in page.text
+
+
+def test_the_door_cannot_mark_a_meeting_before_its_slot(app, door_staff, published):
     import time_machine
 
     with time_machine.travel(published.slot.starts_at - timedelta(days=1), tick=False):
