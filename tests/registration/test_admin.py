@@ -71,6 +71,8 @@ def test_filters_and_sort(organiser_client, edition, general):
     assert "Overseas B" in text and "Student A" not in text
     text = organiser_client.get(f"/admin/registrations?university={ynu.id}", headers=EN).text
     assert "Student A" in text and "Overseas B" not in text
+    # The student's university stands in the affiliation column, marked as in the city.
+    assert '<span class="university">Yokohama National University ★</span>' in text
     text = organiser_client.get("/admin/registrations?university=in_city", headers=EN).text
     assert "Student A" in text and "Overseas B" not in text
     text = organiser_client.get(f"/admin/registrations?ticket_type={general.id}", headers=EN).text
