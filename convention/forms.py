@@ -56,13 +56,17 @@ class Form(wtforms.Form):
         pass
 
 
-def select_choices(options: Mapping | Iterable[tuple]) -> list[SelectChoice]:
+def select_choices(
+    options: Mapping | Iterable[tuple], *, blank: str | None = None
+) -> list[SelectChoice]:
     """The options of a select, radio or checkbox group, in their order, from a {value: label}
     mapping or (value, label) pairs (WTForms 3.3 deprecates choices given as tuples, 3.4 refuses
     them). An Enum member stands for its value, what the browser sends; a label is kept as it
-    is given, so a lazy one (`_l`) is still translated in each request's language."""
+    is given, so a lazy one (`_l`) is still translated in each request's language. `blank`, when
+    given, is the label of a first, empty choice (value "") before the options."""
     pairs = options.items() if isinstance(options, Mapping) else options
-    return [
+    first = [SelectChoice("", blank)] if blank is not None else []
+    return first + [
         SelectChoice(value.value if isinstance(value, Enum) else value, label)
         for value, label in pairs
     ]

@@ -10,11 +10,13 @@ import pkgutil
 
 import pytest
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 import convention
-from convention.forms import FlaskForm, Form
+from convention.forms import FlaskForm, Form, select_choices
 
 
 class Example(FlaskForm):
@@ -70,3 +72,14 @@ def test_the_shared_messages_are_japanese_for_japanese_readers(app):
     form = _validate(app, {"name": "a\x00", "total": "99999999999999999999"}, "ja")
     assert form.errors["name"] == ["使用できない文字が含まれています。"]
     assert "-2147483647" in form.errors["total"][0] and "Number" not in form.errors["total"][0]
+
+
+def test_select_choices_puts_the_blank_choice_first():
+    blank = _l("Choose")
+    choices = select_choices({"b": "Bee", "a": "Ay"}, blank=blank)
+    assert choices == [SelectChoice("", blank), SelectChoice("b", "Bee"), SelectChoice("a", "Ay")]
+    assert choices[0].label is blank  # kept as given: a lazy label stays lazy
+    assert select_choices([("b", "Bee"), ("a", "Ay")]) == [
+        SelectChoice("b", "Bee"),
+        SelectChoice("a", "Ay"),
+    ]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional
 
 from convention.accounts.forms import CATEGORY_LABELS
@@ -63,8 +62,7 @@ class BadgesForm(FlaskForm):
 
     category = SelectField(
         _l("Category"),
-        choices=[SelectChoice("", _l("All categories"))]
-        + [SelectChoice(category.value, label) for category, label in CATEGORY_LABELS.items()],
+        choices=select_choices(CATEGORY_LABELS, blank=_l("All categories")),
         default="",
         # In place of SelectField's own check ("Not a valid choice."): say what to do.
         validate_choice=False,

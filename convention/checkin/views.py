@@ -428,7 +428,7 @@ def _session_choices(edition: Edition) -> list[SelectChoice]:
         select(Session).where(Session.edition_id == edition.id).order_by(Session.starts_at)
     ).all()
     return select_choices(
-        [("", _("None"))] + [(str(item.id), localized(item, "title")) for item in sessions]
+        [(str(item.id), localized(item, "title")) for item in sessions], blank=_("None")
     )
 
 

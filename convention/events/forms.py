@@ -14,7 +14,6 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 
 from convention.events.models import SessionKind, SessionLanguage, Visibility
@@ -149,9 +148,9 @@ class SessionForm(FlaskForm):
     )
 
     def set_rooms(self, rooms, label) -> None:
-        self.room_id.choices = [SelectChoice("", _l("No room (off-site)"))] + [
-            SelectChoice(str(room.id), label(room)) for room in rooms
-        ]
+        self.room_id.choices = select_choices(
+            ((str(room.id), label(room)) for room in rooms), blank=_l("No room (off-site)")
+        )
 
 
 def focus_first(form: FlaskForm) -> FlaskForm:

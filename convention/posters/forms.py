@@ -145,6 +145,6 @@ class DecisionForm(FlaskForm):
         _l("Decision"),
         _l("Choose a decision from the list."),
         coerce=str,
-        choices=select_choices([("", _l("Undecided")), *DECISION_LABELS.items()]),
+        choices=select_choices(DECISION_LABELS, blank=_l("Undecided")),
         validators=[Optional()],
     )

@@ -149,12 +149,12 @@ def _submission_form(call, submission: Submission | None = None) -> SubmissionFo
         (code, LANGUAGE_LABELS.get(code, code)) for code in call.language_codes
     )
     form.track_id.choices = select_choices(
-        [("", _("Choose a track"))]
-        + [(track.id, localized(track, "name")) for track in call.tracks]
+        [(track.id, localized(track, "name")) for track in call.tracks],
+        blank=_("Choose a track"),
     )
     form.university_id.choices = select_choices(
-        [("", _("Choose your university"))]
-        + [(u.id, localized(u, "name")) for u in services.universities()]
+        [(u.id, localized(u, "name")) for u in services.universities()],
+        blank=_("Choose your university"),
     )
     if request.method == "GET" and submission is not None:
         data = services.data_of(submission)
@@ -451,14 +451,14 @@ def call_settings():
         .order_by(Session.starts_at)
     ).all()
     form.session_id.choices = select_choices(
-        [("", _("No poster session yet"))]
-        + [
+        [
             (
                 session.id,
                 f"{localized(session, 'title')} ({local(session.starts_at):%Y-%m-%d %H:%M})",
             )
             for session in sessions
-        ]
+        ],
+        blank=_("No poster session yet"),
     )
     if request.method == "GET" and call is not None:
         for name in ("opens_at", "deadline", "review_opens_at", "review_closes_at"):
@@ -562,12 +562,12 @@ def _submission_page(submission: Submission, *, assign_form=None, decision_form=
     assign_form = assign_form or AssignForm()
     assigned = {a.reviewer_id for a in submission.assignments}
     assign_form.reviewer_id.choices = select_choices(
-        [("", _("Choose a reviewer"))]
-        + [
+        [
             (user.id, user.name or user.email)
             for user in services.reviewers()
             if user.id not in assigned
-        ]
+        ],
+        blank=_("Choose a reviewer"),
     )
     decision_form = decision_form or DecisionForm(
         decision=submission.decision.value if submission.decision else ""

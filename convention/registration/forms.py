@@ -62,7 +62,7 @@ class AnswerFields:
     country = SelectField(_l("Country or region"), choices=country_choices, default="JP")
     sector = SelectField(
         _l("Sector"),
-        choices=select_choices([("", _l("— Choose —")), *SECTORS.items()]),
+        choices=select_choices(SECTORS, blank=_l("— Choose —")),
         default="",
     )
     dietary_needs = _text(_l("Dietary requirements"), "dietary_needs", area=True)
@@ -75,7 +75,7 @@ class AnswerFields:
     faculty = _text(_l("Faculty or department"), "faculty")
     study_year = SelectField(
         _l("Year of study"),
-        choices=select_choices([("", _l("— Choose —")), *STUDY_YEAR_LABELS.items()]),
+        choices=select_choices(STUDY_YEAR_LABELS, blank=_l("— Choose —")),
         default="",
     )
     consent_share_with_sponsors = BooleanField(

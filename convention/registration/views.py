@@ -67,14 +67,14 @@ def _university_choices() -> list[SelectChoice]:
     universities = db.session.scalars(
         select(University).order_by(University.in_city.desc(), University.name_en)
     ).all()
-    choices = [("", _("— Choose your university —"))]
+    choices = []
     for university in universities:
         label = localized(university, "name")
         if university.in_city:
             label = _("%(name)s (in the city)", name=label)
         choices.append((str(university.id), label))
     choices.append(("other", _("Other (type its name)")))
-    return select_choices(choices)
+    return select_choices(choices, blank=_("— Choose your university —"))
 
 
 def _ticket_label(ticket_type: TicketType) -> str:

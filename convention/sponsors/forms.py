@@ -103,11 +103,11 @@ class ProfileForm(FlaskForm):
 
 RATING_CHOICES = select_choices(
     [
-        ("", _l("not rated")),
         (LeadRating.HOT.value, _l("hot")),
         (LeadRating.WARM.value, _l("warm")),
         (LeadRating.COLD.value, _l("cold")),
-    ]
+    ],
+    blank=_l("not rated"),
 )
 
 

@@ -129,8 +129,8 @@ def _application_form(edition):
     tiers = services.tiers_of(edition)
     left = services.tier_places_left(tiers)
     form.tier.choices = select_choices(
-        [("", _("No sponsorship tier (booths only)"))]
-        + [(str(t.id), localized(t, "name")) for t in tiers]
+        [(str(t.id), localized(t, "name")) for t in tiers],
+        blank=_("No sponsorship tier (booths only)"),
     )
     form.booths.choices = select_choices((str(b.id), b.code) for b in services.booths_of(edition))
     if not form.is_submitted():
