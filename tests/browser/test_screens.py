@@ -361,6 +361,10 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
     assert below(count, scan) >= 16, "the Leads buttons stick to the sentence above them"
     if size == "phone":  # stacked: apart from each other too
         assert below(scan, export) >= 8
+    # In a third of the desktop page, values go under their labels: beside them, the
+    # registration number broke over two lines ("T70000120500 / 02").
+    number = sponsor.locator(".sponsor-details dt:text-is('Registration number') + dd")
+    assert number.evaluate(LINES) == 1, number.text_content()
     fits_the_width(sponsor)
     shoot(sponsor, "demo-sponsor-portal", size)
 
