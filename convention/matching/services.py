@@ -1495,6 +1495,11 @@ class DoorSlot:
         return local(self.starts_at).strftime("%Y-%m-%dT%H:%M")
 
     @property
+    def anchor(self) -> str:
+        """The key as an HTML id can be selected by (no colon)."""
+        return self.key.replace(":", "").replace("-", "")
+
+    @property
     def day(self) -> date:
         return local(self.starts_at).date()
 
@@ -1506,21 +1511,32 @@ class DoorSlot:
         return self.starts_at <= (now or utcnow()) < self.ends_at
 
 
-def door_slots(edition: Edition) -> list[DoorSlot]:
-    """The edition's published meetings, slot by slot in time order."""
-    meetings = db.session.scalars(
+def door_slots(edition: Edition, starts_at: datetime | None = None) -> list[DoorSlot]:
+    """The edition's published meetings, slot by slot in time order (only the slot starting
+    at `starts_at`, when given)."""
+    query = (
         select(Meeting)
         .join(MatchingSlot, MatchingSlot.id == Meeting.slot_id)
         .join(MatchingTable, MatchingTable.id == Meeting.table_id)
         .where(Meeting.edition_id == edition.id, Meeting.status.in_(PUBLISHED_STATUSES))
         .order_by(MatchingSlot.starts_at, MatchingSlot.session_id, MatchingTable.number)
     )
+    if starts_at is not None:
+        query = query.where(MatchingSlot.starts_at == starts_at)
+    meetings = db.session.scalars(query)
     by_start: dict[datetime, DoorSlot] = {}
     for meeting in meetings:
         slot = meeting.slot
         entry = by_start.setdefault(slot.starts_at, DoorSlot(slot.starts_at, slot.ends_at, []))
         entry.meetings.append(meeting)
     return list(by_start.values())
+
+
+def door_slot_of(meeting: Meeting) -> DoorSlot | None:
+    """The slot of the door page that `meeting` is in (None: it has no slot)."""
+    if meeting.slot is None:
+        return None
+    return next(iter(door_slots(meeting.edition, meeting.slot.starts_at)), None)
 
 
 def slot_at(slots: list[DoorSlot], now=None) -> DoorSlot | None:

@@ -367,9 +367,10 @@ def mark(meeting_id: int, status: str):
     except services.MatchingError as problem:
         error = problem.message
     if wants_fragment(f"meeting-{meeting_id}"):
-        return render("matching/_door_row.html", meeting=meeting, error=error), (
-            200 if error is None else 422
-        )
+        slot_count = services.door_slot_of(meeting) if error is None else None
+        return render(
+            "matching/_door_row.html", meeting=meeting, error=error, slot_count=slot_count
+        ), (200 if error is None else 422)
     done = _("Mark cleared.") if status == MeetingStatus.SCHEDULED else _("Meeting marked.")
     flash(error or done, "error" if error else "success")
     return redirect(safe_referrer(url_for("matching.door")))

@@ -186,6 +186,8 @@ def test_door_marks_held_and_participants_record_a_deal(app, door_client, me_cli
         f"/matching/meetings/{published.id}/mark/held", headers=hx(f"meeting-{published.id}")
     )
     assert fragment.status_code == 200 and "Held" in fragment.text and "<html" not in fragment.text
+    # The slot's link on the page above counts the mark too, swapped out of band.
+    assert 'hx-swap-oob="true">1/1 marked</span>' in fragment.text
     db.session.refresh(published)
     assert published.status == MeetingStatus.HELD
     response = _record_deal(me_client, published, "MoU")
