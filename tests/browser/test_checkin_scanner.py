@@ -212,7 +212,13 @@ def test_the_scanner_fits_a_phone_with_buttons_big_enough_to_tap(
     results = page.locator(".search-result")
     expect(results).to_have_count(4)
     expect(results.filter(has_text=f"Dai {suffix}").locator(".tag")).to_have_text("Cancelled")
-    results.filter(has_text=f"Aiko {suffix}").get_by_role("button", name="Check in").click()
+    # The volunteer has scrolled down the list: the answer comes into view all the same.
+    aiko = results.filter(has_text=f"Aiko {suffix}")
+    aiko.evaluate("row => row.scrollIntoView({block: 'start'})")
+    expect(page.locator("#scan-result")).not_to_be_in_viewport()
+    aiko.get_by_role("button", name="Check in").click()
+    expect(page.locator("#scan-result")).to_contain_text(f"Aiko {suffix}")
+    expect(page.locator("#scan-result")).to_be_in_viewport()
     expect(page.locator("#recent")).to_contain_text(f"Aiko {suffix}")
     expect(page.locator("#recent").get_by_role("button", name="Undo")).to_be_visible()
 

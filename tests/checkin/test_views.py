@@ -131,6 +131,12 @@ def test_manual_check_in_from_search(door_client, door, edition, door_staff):
         headers={**HTMX, "HX-Target": "scan-result"},
     )
     assert "result-warn" in again.text and "Already checked in" in again.text
+    # Found again by name, someone inside keeps a plain button: green is for those still out.
+    found = door_client.get(
+        "/checkin/scan?list=main-door&q=tanaka", headers={**HTMX, "HX-Target": "search-results"}
+    )
+    assert "In since" in found.text
+    assert 'class="button small">Check in<' in found.text and "primary" not in found.text
     # Without JavaScript the whole page comes back with the answer.
     page = door_client.post("/checkin/scan/manual", data={**form, "nonce": "manual-3"})
     assert page.status_code == 200 and "result-warn" in page.text and "<html" in page.text
