@@ -33,6 +33,7 @@ from convention.matching.models import (
     RequestState,
 )
 from convention.registration.models import Registration, RegistrationStatus
+from convention.registration.services import registration_for
 from convention.web import current_edition_or_404 as _edition
 from convention.web import form_status, of_edition_or_404, safe_referrer
 
@@ -65,6 +66,7 @@ def directory():
         profiles=services.search_profiles(edition, filters),
         countries=services.directory_countries(edition),
         me=me,
+        may_join=me is not None or services.active_registration(current_user, edition) is not None,
         recommended=services.recommendations(me, _language(), limit=5) if me else [],
     )
 
@@ -106,7 +108,9 @@ def edit_profile():
     edition = _edition()
     registration = services.active_registration(current_user, edition)
     if registration is None:
-        return render("matching/no_registration.html", edition=edition), 403
+        # Somewhere to go: their registration (pending, say) if they have one, else the form.
+        pending = registration_for(current_user, edition)
+        return render("matching/no_registration.html", edition=edition, pending=pending), 403
     profile = services.profile_for(current_user, edition)
     form = ProfileForm(obj=profile)
     if profile is None and request.method == "GET":

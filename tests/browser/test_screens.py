@@ -343,6 +343,13 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
             assert link.bounding_box()["height"] >= 44, f"{link.text_content()} is too short"
     fits_the_width(attendee)
     shoot(attendee, "demo-directory", size)
+    # The way back beside a destructive button is a button too, not a 19px link against it.
+    for path, back in (
+        ("/my/registration/cancel", "No, keep it"),
+        ("/my/account/deletion", "Back"),
+    ):
+        attendee.goto(path)
+        tall_enough_to_tap(attendee, back)
 
     door = demo_page(browser, new_page, size, "door", "en")
     door.goto("/checkin/scan")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from convention.extensions import db
 from convention.matching import services
 from convention.matching.models import MatchProfile, Meeting, MeetingStatus, RequestState
+from convention.registration.models import RegistrationStatus
 from tests.conftest import login
 from tests.factories import make_user
 from tests.matching.conftest import register
@@ -107,10 +108,22 @@ def test_profile_errors_show_beside_the_field(app, edition, ticket_type):
     assert db.session.scalar(db.select(MatchProfile)) is None
 
 
-def test_without_a_registration_there_is_no_profile(attendee_client, edition):
+def test_without_a_registration_there_is_no_profile(
+    app, attendee_client, attendee, edition, ticket_type
+):
+    directory = attendee_client.get("/matching")
+    assert (
+        "How to take part" in directory.text and "Create my matching profile" not in directory.text
+    )
     response = attendee_client.get("/matching/profile")
     assert response.status_code == 403
     assert "Register first" in response.text
+    # A way on, not a dead end: the registration form, or one's own pending registration.
+    assert 'href="/register">Register for the convention<' in response.text
+    register(attendee, edition, ticket_type, status=RegistrationStatus.AWAITING_PAYMENT)
+    response = attendee_client.get("/matching/profile")
+    assert response.status_code == 403
+    assert 'href="/my/registration">See my registration<' in response.text
 
 
 def test_requesting_and_accepting_through_the_pages(app, pair):
@@ -143,6 +156,10 @@ def test_requesting_and_accepting_through_the_pages(app, pair):
     assert request_row.state == RequestState.ACCEPTED
     stranger = login(app.test_client(), make_user())
     assert stranger.post(f"/matching/requests/{request_row.id}/cancel").status_code == 404
+    # The allowance counts what one sent, accepted ones included, and says so.
+    allowance = "Requests you sent that are waiting or accepted: {} of at most 10."
+    assert allowance.format(1) in requester.get("/matching/requests").text
+    assert allowance.format(0) in recipient.get("/matching/requests").text
 
 
 def test_request_to_oneself_is_refused_with_a_message(app, pair):

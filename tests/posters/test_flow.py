@@ -84,7 +84,7 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
     assert organiser_client.post("/admin/posters", data=form).status_code == 303
     call = db.session.scalar(select(PosterCall))
     page = text(client.get("/posters/call"))
-    assert "2025-10-31 23:59 JST" in page
+    assert "Oct 31, 2025, 23:59 JST" in page
     assert "Urban policy" in page and "Open for submissions" in page
 
     # 2. A student saves a draft with a real PDF, then submits it: a confirmation email.
@@ -109,7 +109,7 @@ def test_call_to_award(clock, app, client, organiser_client, outbox):
     assert poster.state.value == "submitted"
     mails = [m for m in outbox() if m.recipient == "hana@example.org"]
     assert [m.subject for m in mails] == ["Your poster is submitted"]
-    assert "2025-10-31 23:59 JST" in mails[0].body_text
+    assert "Oct 31, 2025, 23:59 JST" in mails[0].body_text
 
     # Other students from other universities.
     others = []

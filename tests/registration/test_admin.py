@@ -176,11 +176,19 @@ def test_a_walk_in_without_an_address_shows_none_and_gets_no_mail(
     assert [m.recipient for m in sent] == [with_address.user.email]
 
 
-def test_approve_and_reject_from_the_detail_page(organiser_client, edition, outbox):
+def test_approve_and_reject_from_the_detail_page(organiser_client, organiser, edition, outbox):
     vip = make_ticket_type(edition, requires_approval=True)
     one, two = make_registration(vip), make_registration(vip)
     detail = organiser_client.get(f"/admin/registrations/{one.id}", headers=EN)
     assert "Approve" in detail.text
+    # In Japanese the organiser's refusal is お断りする (辞退する is a participant withdrawing).
+    language, organiser.language = organiser.language, "ja"
+    db.session.commit()
+    for url in (f"/admin/registrations/{one.id}", "/admin/waitlists"):
+        page = organiser_client.get(url).text
+        assert "お断りする" in page and "辞退する" not in page
+    organiser.language = language
+    db.session.commit()
     organiser_client.post(f"/admin/registrations/{one.id}/approve")
     organiser_client.post(f"/admin/registrations/{two.id}/reject")
     assert one.status == RS.CONFIRMED and two.status == RS.REJECTED
