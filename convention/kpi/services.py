@@ -750,8 +750,12 @@ def university_breakdown(
     )
 
 
-def seminar_breakdown(edition_ids: list[int], language: str = "en") -> Breakdown:
-    """Per session: confirmed sign-ups, people who came (session check-in lists), no-shows."""
+def seminar_breakdown(
+    edition_ids: list[int], language: str = "en", now: datetime | None = None
+) -> Breakdown:
+    """Per session: confirmed sign-ups, people who came (session check-in lists), no-shows.
+    No-shows and their rate (per session and overall) only for sessions that have begun."""
+    now = now or utcnow()
     entered = and_(
         Scan.result == ScanResult.OK,
         Scan.direction == ScanDirection.IN,
@@ -832,7 +836,10 @@ def seminar_breakdown(edition_ids: list[int], language: str = "en") -> Breakdown
     total_signed, total_came = 0, 0
     for _id, label, starts_at, signed, present, showed, has_list in db.session.execute(query):
         measured = bool(has_list)
-        no_show = signed - showed if measured else None
+        # Begun, not ended: people check in at the session's door as it starts, so once it has
+        # begun, whoever signed up and has not come is a no-show; before that nobody can be.
+        no_shows_measured = measured and starts_at <= now
+        no_show = signed - showed if no_shows_measured else None
         rows.append(
             {
                 "label": label,
@@ -841,10 +848,10 @@ def seminar_breakdown(edition_ids: list[int], language: str = "en") -> Breakdown
                 "attended": present if measured else None,
                 "walk_ins": present - showed if measured else None,
                 "no_shows": no_show,
-                "no_show_rate": percent(no_show, signed) if measured else None,
+                "no_show_rate": percent(no_show, signed) if no_shows_measured else None,
             }
         )
-        if measured:
+        if no_shows_measured:
             total_signed += signed
             total_came += showed
     return Breakdown(
@@ -864,7 +871,9 @@ def seminar_breakdown(edition_ids: list[int], language: str = "en") -> Breakdown
         note=_(
             "Attendance comes from each session's check-in list; a session without one shows "
             "no attendance."
-        ),
+        )
+        + " "
+        + _("No-shows count only once a session has begun."),
         totals={
             "signed_up": total_signed,
             "no_show_rate": percent(total_signed - total_came, total_signed),

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 
+from convention.checkin.models import ListKind
+from convention.extensions import db
 from convention.kpi import services
 from convention.kpi.models import KpiBaseline, KpiTarget
 from convention.matching import services as matching
+from convention.registration.models import SessionSignup, SignupStatus
+from tests.factories import make_session
 from tests.kpi import scenario
+from tests.kpi.builders import at, checkin_list, register
 
 
 @pytest.fixture
@@ -170,6 +176,57 @@ def test_seminar_attendance_and_no_shows(world):
     unmeasured = rows["Green finance"]
     assert unmeasured["signed_up"] == 1
     assert unmeasured["attended"] is None and unmeasured["no_show_rate"] is None
+
+
+def _session_with_sign_ups(edition, day: int, start: str, title: str, people: int):
+    """A seminar with a check-in list and `people` confirmed sign-ups, nobody checked in."""
+    session = make_session(edition, start, 60, day=day, title_en=title)
+    checkin_list(edition, ListKind.SESSION, session=session)
+    for _ in range(people):
+        db.session.add(
+            SessionSignup(
+                registration_id=register(edition).id,
+                session_id=session.id,
+                status=SignupStatus.CONFIRMED,
+            )
+        )
+    db.session.commit()
+    return session
+
+
+def test_no_shows_count_a_session_only_once_it_has_begun(world):
+    # Day 2 at 14:00, with three sign-ups and nobody checked in yet.
+    _session_with_sign_ups(world.a, 1, "14:00", "Hydrogen", 3)
+    day2 = world.a.start_date.replace(day=21)
+
+    with time_machine.travel(at(day2, "13:59"), tick=False):
+        breakdown = services.seminar_breakdown([world.a.id])
+    hydrogen = _rows_by_label(breakdown)["Hydrogen"]
+    assert hydrogen["signed_up"] == 3  # the sign-ups stay visible
+    assert hydrogen["no_shows"] is None and hydrogen["no_show_rate"] is None
+    assert _rows_by_label(breakdown)["Offshore wind"]["no_show_rate"] == 50
+    # The total is Offshore wind's alone: 1 of 2 signed up did not come.
+    assert breakdown.totals == {"signed_up": 2, "no_show_rate": 50}
+
+    with time_machine.travel(at(day2, "14:00"), tick=False):
+        breakdown = services.seminar_breakdown([world.a.id])
+    hydrogen = _rows_by_label(breakdown)["Hydrogen"]
+    assert (hydrogen["no_shows"], hydrogen["no_show_rate"]) == (3, 100)
+    assert breakdown.totals == {"signed_up": 5, "no_show_rate": 80}  # 4 of 5
+    # `now=` gives the same answer without travelling.
+    assert services.seminar_breakdown([world.a.id], now=at(day2, "14:00")).totals == (
+        breakdown.totals
+    )
+
+
+def test_no_show_rate_is_not_measured_before_any_session_has_begun(world):
+    day1 = world.a.start_date
+    with time_machine.travel(at(day1, "12:59"), tick=False):  # Offshore wind starts at 13:00
+        breakdown = services.seminar_breakdown([world.a.id])
+    offshore = _rows_by_label(breakdown)["Offshore wind"]
+    assert offshore["signed_up"] == 2
+    assert offshore["no_shows"] is None and offshore["no_show_rate"] is None
+    assert breakdown.totals["no_show_rate"] is None  # neither 0 % nor 100 %
 
 
 def test_arrivals_per_quarter_hour_in_japan_time(world):

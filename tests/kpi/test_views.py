@@ -12,9 +12,11 @@ import time_machine
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from convention.checkin.models import ListKind
 from convention.extensions import db
 from convention.kpi import services
-from tests.factories import make_edition
+from convention.registration.models import SessionSignup, SignupStatus
+from tests.factories import make_edition, make_session
 from tests.helpers import sql_statements
 from tests.kpi import scenario
 from tests.kpi.builders import at, checkin_list, register, scan
@@ -112,6 +114,42 @@ def test_panel_fragment_polls_while_running_and_286_once_over(app, organiser_cli
         assert "Not running" in over.text
         # A plain (non-polling) request for a finished edition is an ordinary page.
         assert organiser_client.get("/admin/kpi?edition=live", headers=EN).status_code == 200
+
+
+def _seminar_row(html: str, title: str) -> list[str]:
+    """The cells after the row header of a session in the seminar attendance table."""
+    start = html.index(f'<th scope="row">{title}</th>')
+    row = html[start : html.index("</tr>", start)]
+    return [cell.split(">", 1)[1].strip() for cell in row.split("</td>")[:-1]]
+
+
+def test_a_session_still_to_come_has_no_no_shows_on_the_page(app, organiser_client):
+    # Travel forward only: a session cookie signed "in the future" would be refused.
+    tomorrow = services.today_jst() + timedelta(days=1)
+    edition = make_edition(tomorrow, days=1, slug="tomorrow")
+    session = make_session(edition, "10:00", 60, title_en="Heat pumps")
+    checkin_list(edition, ListKind.SESSION, session=session)
+    for _ in range(2):
+        db.session.add(
+            SessionSignup(
+                registration_id=register(edition).id,
+                session_id=session.id,
+                status=SignupStatus.CONFIRMED,
+            )
+        )
+    db.session.commit()
+    line = "No-show rate over sessions with a check-in list"
+
+    html = organiser_client.get("/admin/kpi?edition=tomorrow", headers=EN).text
+    # Signed up 2, attended 0, walk-ins 0; no-shows and their rate not measured yet.
+    assert _seminar_row(html, "Heat pumps")[1:] == ["2", "0", "0", "—", "—"]
+    assert line not in html  # the total is not measured either: neither 0 % nor 100 %
+    assert "No-shows count only once a session has begun." in html
+
+    with time_machine.travel(at(tomorrow, "10:00"), tick=False):
+        html = organiser_client.get("/admin/kpi?edition=tomorrow", headers=EN).text
+    assert _seminar_row(html, "Heat pumps")[1:] == ["2", "0", "0", "2", "100"]
+    assert f"{line}: 100%" in html
 
 
 def _count_queries(client, url) -> int:
