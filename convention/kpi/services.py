@@ -870,10 +870,8 @@ def seminar_breakdown(
         series=("signed_up", "attended"),
         note=_(
             "Attendance comes from each session's check-in list; a session without one shows "
-            "no attendance."
-        )
-        + " "
-        + _("No-shows count only once a session has begun."),
+            "no attendance. No-shows count only once a session has begun."
+        ),
         totals={
             "signed_up": total_signed,
             "no_show_rate": percent(total_signed - total_came, total_signed),
