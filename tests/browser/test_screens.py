@@ -320,6 +320,17 @@ WORDS_SPLIT = """links => links.filter(link => {
   });
 }).map(link => link.textContent)"""
 
+# Whether an element's last character sits alone on its line ("みなとガス株式会/社").
+LAST_CHARACTER_ALONE = """element => {
+  const text = element.firstChild, end = text.data.length;
+  const top = (start) => {
+    const range = document.createRange();
+    range.setStart(text, start); range.setEnd(text, start + 1);
+    return Math.round(range.getBoundingClientRect().top);
+  };
+  return end > 1 && top(end - 1) !== top(end - 2);
+}"""
+
 # The tops of a KPI row heading's circled number and of the first character of its name.
 MARK_AND_NAME_TOPS = """th => {
   const text = th.firstChild, mark = document.createRange(), name = document.createRange();
@@ -417,6 +428,18 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
             assert results.locator("td.email").first.evaluate(LINES) == 1
         fits_the_width(organiser)
         shoot(organiser, f"demo-registrations-{language}", size)
+        if language == "ja":
+            # Short Japanese words stay whole: the check-in lists' yes/no ("いい/え") and, on a
+            # phone, the sponsors' names in their small cards.
+            organiser.goto("/checkin/admin")
+            for cell in organiser.locator("td.yes-no").all():
+                assert cell.evaluate(LINES) == 1, cell.text_content()
+            if size == "phone":
+                organiser.goto("/sponsors")
+                names = organiser.locator(".sponsor-name:not(.sr-only)")
+                expect(names).not_to_have_count(0)
+                alone = [n.text_content() for n in names.all() if n.evaluate(LAST_CHARACTER_ALONE)]
+                assert alone == [], alone
         if size == "desktop":  # a tablet: the widest tables scroll in their box, not the page
             organiser.set_viewport_size(TABLET)
             fits_the_width(organiser)
