@@ -94,6 +94,11 @@ def test_main_pages_fit_phone_and_desktop(
 
     page.goto("/programme")
     expect(page.locator(".session-item").first).to_be_visible()
+    if size == "phone":  # the filter links alone: the selects doing the same are hidden
+        expect(page.locator("#programme-filters")).to_be_hidden()
+        expect(page.locator("#session-list .day-tabs")).to_be_visible()
+    else:
+        expect(page.locator("#programme-filters")).to_be_visible()
     fits_the_width(page)
     shoot(page, "programme", size)
 
