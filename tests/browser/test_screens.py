@@ -37,6 +37,14 @@ def current_link_in_view(page: Page) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= window, f"{page.url}: {box} in {window}px"
 
 
+def ends_in_the_window(page: Page, element) -> None:
+    """An element's right edge is inside the window, not behind a sideways scroll."""
+    box = element.bounding_box()
+    window = page.viewport_size["width"]
+    right = box["x"] + box["width"]
+    assert right <= window, f"{page.url}: {element.text_content()!r} ends at {right}px of {window}"
+
+
 def tall_enough_to_tap(page: Page, name: str) -> None:
     """On a phone, the text link used as an action (a back link, Edit, Scan) is a 44px target;
     on the desktop it may stay as tall as its line."""
@@ -391,6 +399,23 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
     fits_the_width(sponsor)
     shoot(sponsor, "demo-sponsor-portal", size)
 
+    # The sponsor's orders: on a phone each row is a card, with its amounts and the order's
+    # total in view (they sat off to the right in the table's sideways scroll).
+    sponsor.goto("/my/orders")
+    mine = sponsor.locator("main tbody tr").first
+    for cell in mine.locator("td").all()[3:]:  # Total, Outstanding
+        ends_in_the_window(sponsor, cell)
+    fits_the_width(sponsor)
+    shoot(sponsor, "demo-my-orders", size)
+    mine.get_by_role("link").first.click()
+    lines = sponsor.locator("#lines")
+    expect(lines).to_be_visible()
+    for amount in lines.locator("tbody td:last-child").all():
+        ends_in_the_window(sponsor, amount)
+    ends_in_the_window(sponsor, lines.locator("tfoot tr:last-child td"))
+    fits_the_width(sponsor)
+    shoot(sponsor, "demo-my-order", size)
+
     for language in ("en", "ja"):
         organiser = demo_page(browser, new_page, size, "organiser", language)
         for path in ("/admin/kpi", "/admin/kpi/targets"):
@@ -450,6 +475,39 @@ def test_demo_pages_keep_their_parts_in_reach(browser, new_page, live_server, de
             fits_the_width(organiser)
             organiser.goto("/admin/outbox/")
             fits_the_width(organiser)
+            organiser.set_viewport_size(DESKTOP)
+
+        organiser.goto("/admin/billing/orders")
+        # An order's number, its invoice's number and due date stay on one line: they are read
+        # aloud and searched ("C26-/000015-2" broke at its hyphen, a date took three lines).
+        rows = organiser.locator("#orders tbody tr")
+        expect(rows).not_to_have_count(0)
+        for row in rows.all():
+            cells = row.locator("td")
+            assert cells.nth(0).evaluate(LINES) == 1, cells.nth(0).text_content()
+            for cell in (cells.nth(4), cells.nth(5)):  # Invoice, Due (empty for a draft)
+                if cell.text_content().strip():
+                    assert cell.evaluate(LINES) == 1, cell.text_content()
+        fits_the_width(organiser)
+        shoot(organiser, f"demo-orders-{language}", size)
+
+        if size == "desktop":  # an edition's sessions, on a tablet and a small laptop
+            organiser.goto("/admin/editions")
+            organiser.locator("#editions tbody").get_by_role("link").first.click()
+            sessions = organiser.locator("#session-rows")
+            expect(sessions).to_be_visible()
+            organiser.set_viewport_size(TABLET)
+            fits_the_width(organiser)  # narrower than the sessions: they scroll in their box
+            organiser.set_viewport_size({"width": 1024, "height": 768})
+            # The page scrolled sideways (1059px) and Delete went past its edge.
+            fits_the_width(organiser)
+            for delete in sessions.locator("td.actions a.danger").all():
+                ends_in_the_window(organiser, delete)
+            if language == "ja":  # a room and a kind stay whole ("公開セミナ/ー", "展示ホ/ール")
+                for row in sessions.locator("tr").all():
+                    for cell in (row.locator("td").nth(2), row.locator("td").nth(3)):
+                        assert cell.evaluate(LINES) == 1, cell.text_content()
+            shoot(organiser, f"demo-edition-{language}", "1024")
             organiser.set_viewport_size(DESKTOP)
 
         organiser.goto(demo["board"])
