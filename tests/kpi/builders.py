@@ -13,10 +13,12 @@ from convention.extensions import db
 from convention.registration.models import (
     Registration,
     RegistrationStatus,
+    SessionSignup,
+    SignupStatus,
     TicketType,
     University,
 )
-from tests.factories import jst
+from tests.factories import jst, make_session
 
 
 def ticket_type(edition: Edition, category=ParticipantCategory.GENERAL) -> TicketType:
@@ -84,6 +86,22 @@ def checkin_list(edition: Edition, kind=ListKind.MAIN_DOOR, slug=None, session=N
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def seminar_with_sign_ups(edition: Edition, start: str, title: str, people: int, day: int = 0):
+    """A one-hour seminar with a check-in list and `people` confirmed sign-ups, nobody in yet."""
+    session = make_session(edition, start, 60, day=day, title_en=title)
+    checkin_list(edition, ListKind.SESSION, session=session)
+    for _ in range(people):
+        db.session.add(
+            SessionSignup(
+                registration_id=register(edition).id,
+                session_id=session.id,
+                status=SignupStatus.CONFIRMED,
+            )
+        )
+    db.session.commit()
+    return session
 
 
 def scan(

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from convention.checkin.models import ListKind
 from convention.extensions import db
 from convention.kpi import services
 from convention.kpi.models import KpiBaseline, KpiTarget
 from convention.matching import services as matching
-from convention.registration.models import SessionSignup, SignupStatus
-from tests.factories import make_session
 from tests.kpi import scenario
-from tests.kpi.builders import at, checkin_list, register
+from tests.kpi.builders import at, seminar_with_sign_ups
 
 
 @pytest.fixture
@@ -107,7 +104,6 @@ def _rows_by_label(breakdown):
 def test_category_country_and_organisation_breakdowns(world):
     from sqlalchemy import select
 
-    from convention.extensions import db
     from convention.registration.models import Registration
 
     ids = [world.a.id]
@@ -178,25 +174,9 @@ def test_seminar_attendance_and_no_shows(world):
     assert unmeasured["attended"] is None and unmeasured["no_show_rate"] is None
 
 
-def _session_with_sign_ups(edition, day: int, start: str, title: str, people: int):
-    """A seminar with a check-in list and `people` confirmed sign-ups, nobody checked in."""
-    session = make_session(edition, start, 60, day=day, title_en=title)
-    checkin_list(edition, ListKind.SESSION, session=session)
-    for _ in range(people):
-        db.session.add(
-            SessionSignup(
-                registration_id=register(edition).id,
-                session_id=session.id,
-                status=SignupStatus.CONFIRMED,
-            )
-        )
-    db.session.commit()
-    return session
-
-
 def test_no_shows_count_a_session_only_once_it_has_begun(world):
     # Day 2 at 14:00, with three sign-ups and nobody checked in yet.
-    _session_with_sign_ups(world.a, 1, "14:00", "Hydrogen", 3)
+    seminar_with_sign_ups(world.a, "14:00", "Hydrogen", 3, day=1)
     day2 = world.a.start_date.replace(day=21)
 
     with time_machine.travel(at(day2, "13:59"), tick=False):

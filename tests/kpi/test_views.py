@@ -12,14 +12,12 @@ import time_machine
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from convention.checkin.models import ListKind
 from convention.extensions import db
 from convention.kpi import services
-from convention.registration.models import SessionSignup, SignupStatus
-from tests.factories import make_edition, make_session
+from tests.factories import make_edition
 from tests.helpers import sql_statements
 from tests.kpi import scenario
-from tests.kpi.builders import at, checkin_list, register, scan
+from tests.kpi.builders import at, checkin_list, register, scan, seminar_with_sign_ups
 
 EN = {"Accept-Language": "en"}
 PANEL = {"HX-Request": "true", "HX-Target": "kpi-panel"}
@@ -127,17 +125,7 @@ def test_a_session_still_to_come_has_no_no_shows_on_the_page(app, organiser_clie
     # Travel forward only: a session cookie signed "in the future" would be refused.
     tomorrow = services.today_jst() + timedelta(days=1)
     edition = make_edition(tomorrow, days=1, slug="tomorrow")
-    session = make_session(edition, "10:00", 60, title_en="Heat pumps")
-    checkin_list(edition, ListKind.SESSION, session=session)
-    for _ in range(2):
-        db.session.add(
-            SessionSignup(
-                registration_id=register(edition).id,
-                session_id=session.id,
-                status=SignupStatus.CONFIRMED,
-            )
-        )
-    db.session.commit()
+    seminar_with_sign_ups(edition, "10:00", "Heat pumps", 2)
     line = "No-show rate over sessions with a check-in list"
 
     html = organiser_client.get("/admin/kpi?edition=tomorrow", headers=EN).text
