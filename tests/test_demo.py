@@ -83,13 +83,14 @@ def _pages_of_demo_records() -> list[str]:
     from convention.billing.models import Order
     from convention.events.models import Edition, Session
     from convention.mail.models import OutboxMessage
-    from convention.matching.models import MatchProfile, Meeting
+    from convention.matching.models import MatchProfile, Meeting, MeetingStatus
     from convention.registration.models import Registration
 
-    def first(column):
-        return db.session.scalar(select(column).order_by(column).limit(1))
+    def first(column, *where):
+        return db.session.scalar(select(column).where(*where).order_by(column).limit(1))
 
     edition = db.session.scalar(select(Edition).where(Edition.is_current))
+    upcoming = MeetingStatus.SCHEDULED
     return [
         f"/programme/{first(Session.slug)}",
         f"/kpi/summary/{edition.slug}",
@@ -98,7 +99,9 @@ def _pages_of_demo_records() -> list[str]:
         f"/admin/billing/orders/{first(Order.id)}",
         f"/admin/outbox/{first(OutboxMessage.id)}",
         f"/matching/p/{first(MatchProfile.id)}",
-        f"/matching/admin/sessions/{first(Meeting.session_id)}",
+        # A board with meetings still to come, so its move form is there: day 1's are all marked.
+        # (The form sweep used to find it only after clearing a mark on the door page's full list.)
+        f"/matching/admin/sessions/{first(Meeting.session_id, Meeting.status == upcoming)}",
     ]
 
 
